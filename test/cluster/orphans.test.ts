@@ -1,0 +1,30 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isAlive } from '../../hack/cluster/process.ts';
+import { eventually } from '../helpers/cluster.ts';
+import { commandLine, processGroupMembers } from '../helpers/processes.ts';
+
+const fixture = fileURLToPath(new URL('./fixtures/hold-control-plane.ts', import.meta.url));
+
+interface Held {
+  pids: { etcd: number; apiserver: number };
+}
+
+describe('no control-plane process outlives the process that started it', () => {
+  it.each(['SIGKILL', 'SIGINT'] as const)('when that process gets %s', async (signal) => {
+    const holder = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(createInterface({ input: holder.stdout }), 'line')) as [string];
+    const held = JSON.parse(line) as Held;
+    const members = [held.pids.apiserver, held.pids.etcd].flatMap(processGroupMembers);
+    const binaries = members.filter((pid) => /kube-apiserver|\/etcd /.test(commandLine(pid)));
+    expect(binaries).toHaveLength(2);
+
+    holder.kill(signal);
+    await once(holder, 'exit');
+
+    await eventually(async () => Promise.resolve(members.every((pid) => !isAlive(pid))), 20_000);
+  });
+});
