@@ -60,6 +60,17 @@ describe('FakeClock', () => {
     expect(clock.pendingTimers()).toBe(1);
   });
 
+  it('reports a timer that keeps re-arming itself without delay instead of hanging', () => {
+    const clock = new FakeClock();
+    const spin = (): void => {
+      clock.setTimeout(spin, 0);
+    };
+    clock.setTimeout(spin, 0);
+    expect(() => {
+      clock.step(1);
+    }).toThrow(/timers fired in one step/);
+  });
+
   it('fires a zero delay timer on the next step, even a step of 0', () => {
     const clock = new FakeClock();
     let fired = 0;

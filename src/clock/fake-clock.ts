@@ -1,5 +1,7 @@
 import { sleepWith, timerDelay, type Clock, type TimerHandle } from './clock.ts';
 
+const MAX_TIMERS_PER_STEP = 1_000_000;
+
 interface FakeTimer {
   readonly at: number;
   /** Breaks ties between timers due at the same instant: the one armed first fires first. */
@@ -47,7 +49,11 @@ export class FakeClock implements Clock {
   /** Moves time to `t` (never backwards), firing due timers in time order. */
   setTime(t: number): void {
     if (!(t >= this.#now)) throw new RangeError(`cannot move the clock from ${this.#now} back to ${t}`);
+    let fired = 0;
     for (let due = this.#nextDue(t); due; due = this.#nextDue(t)) {
+      // A timer that keeps re-arming itself without delay would otherwise hang the test silently.
+      if (++fired > MAX_TIMERS_PER_STEP)
+        throw new Error(`more than ${MAX_TIMERS_PER_STEP} timers fired in one step`);
       const [handle, timer] = due;
       this.#timers.delete(handle);
       this.#now = timer.at;
