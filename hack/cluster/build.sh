@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, etcd and kubectl from the pinned Go module in k8s/ into a cache outside the clone.
-# Prints the directory holding the binaries. Rebuilds only when the pin (go.mod, go.sum, this script) changes.
+# Prints the directory holding the binaries. Rebuilds only when the pin (go.mod, go.sum) or build_rev changes.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,7 +10,9 @@ version=$(sed -nE 's/^[[:space:]]*(require[[:space:]]+)?k8s\.io\/kubernetes[[:sp
 
 command -v go >/dev/null || { echo "build.sh: Go >= 1.26 is needed to build the local control plane (kube-apiserver, etcd); install it from go.dev" >&2; exit 1; }
 
-key=$(cat "$mod/go.mod" "$mod/go.sum" "$here/build.sh" | sha256sum | cut -c1-12)
+# Bump when the build itself changes (flags, binaries), so caches built the old way are not reused.
+build_rev=1
+key=$( (cat "$mod/go.mod" "$mod/go.sum"; echo "$build_rev") | sha256sum | cut -c1-12)
 out="${POD_SYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pod-sync-operator}/k8s-$version-$key"
 
 if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] && [ -x "$out/kubectl" ]; then
@@ -35,10 +37,11 @@ start=$(date +%s)
 (
   cd "$mod"
   # One invocation so the three binaries share compiled packages; -pgo=off skips kube-apiserver's profile for build speed.
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -pgo=off -ldflags "$ldflags" -o "$tmp/" \
+  CGO_ENABLED=0 go build -trimpath -pgo=off -ldflags "$ldflags" -o "$tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3
 )
-mv "$tmp/v3" "$tmp/etcd"
+# go names the binary of go.etcd.io/etcd/server/v3 after "server" (the major-version suffix is elided).
+mv "$tmp/server" "$tmp/etcd"
 rm -rf "$out"
 mv "$tmp" "$out"
 echo "build.sh: built in $(( $(date +%s) - start )) s" >&2

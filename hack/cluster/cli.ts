@@ -1,7 +1,15 @@
 // `make cluster` / `make cluster-down`: a control plane that outlives this command, in .cluster/.
 //   node hack/cluster/cli.ts up     start it (or report the one already running), write .cluster/kubeconfig
 //   node hack/cluster/cli.ts down   stop it and remove .cluster/
-import { existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { ControlPlane, type ControlPlaneState } from './control-plane.ts';
 import { isAlive, signalGroup } from './process.ts';
@@ -33,8 +41,12 @@ async function up(): Promise<void> {
   if (state) await down();
   const cp = await ControlPlane.start({ dir, guarded: false });
   writeFileSync(stateFile, JSON.stringify(cp.state, null, 2));
+  // The matching kubectl, so `PATH=.cluster/bin:$PATH kubectl ...` needs nothing installed.
+  mkdirSync(resolve(dir, 'bin'), { recursive: true });
+  symlinkSync(cp.binaries.kubectl, resolve(dir, 'bin', 'kubectl'));
   console.log(`control plane ready at ${cp.server}`);
   console.log(`  kubeconfig: ${cp.kubeconfigPath}`);
+  console.log(`  kubectl:    ${dir}/bin/kubectl`);
   console.log(`  logs:       ${dir}/kube-apiserver.log, ${dir}/etcd.log`);
   console.log('  stop it:    make cluster-down');
 }

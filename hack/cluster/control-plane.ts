@@ -127,7 +127,11 @@ export class ControlPlane {
     await this.startApiServer();
   }
 
-  /** Compacts etcd to its current revision: every older resourceVersion now answers 410 Gone. */
+  /**
+   * Compacts etcd to its current revision. Requests that reach etcd with an older resourceVersion now
+   * answer 410 Gone; with the watch cache on (the default) the API server still serves the versions its
+   * cache holds, so fault tests that need every old version gone pass `--watch-cache=false`.
+   */
   async compactEtcd(): Promise<number> {
     return compactEtcd(this.etcdUrl);
   }

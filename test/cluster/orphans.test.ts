@@ -16,15 +16,22 @@ interface Held {
 describe('no control-plane process outlives the process that started it', () => {
   it.each(['SIGKILL', 'SIGINT'] as const)('when that process gets %s', async (signal) => {
     const holder = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = (await once(createInterface({ input: holder.stdout }), 'line')) as [string];
-    const held = JSON.parse(line) as Held;
-    const members = [held.pids.apiserver, held.pids.etcd].flatMap(processGroupMembers);
-    const binaries = members.filter((pid) => /kube-apiserver|\/etcd /.test(commandLine(pid)));
-    expect(binaries).toHaveLength(2);
+    const exited = once(holder, 'exit');
+    try {
+      const [line] = (await once(createInterface({ input: holder.stdout }), 'line')) as [string];
+      const held = JSON.parse(line) as Held;
+      const members = [held.pids.apiserver, held.pids.etcd].flatMap(processGroupMembers);
+      const binaries = members.filter((pid) =>
+        /\/(kube-apiserver|etcd)$/.test(commandLine(pid).split(' ')[0] ?? ''),
+      );
+      expect(binaries).toHaveLength(2);
 
-    holder.kill(signal);
-    await once(holder, 'exit');
+      holder.kill(signal);
+      await exited;
 
-    await eventually(async () => Promise.resolve(members.every((pid) => !isAlive(pid))), 20_000);
+      await eventually(async () => Promise.resolve(members.every((pid) => !isAlive(pid))), 20_000);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

@@ -1,0 +1,36 @@
+# Every target calls an npm script: npm users reach the same things with `npm run <script>`.
+.PHONY: install build typecheck lint test cluster cluster-build cluster-down run clean
+
+# npm ci again only when the lock file changes; it also brings Node 24 into node_modules/.bin.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+install: node_modules/.package-lock.json
+
+build: install
+	npm run build
+
+typecheck: install
+	npm run typecheck
+
+lint: install
+	npm run lint
+
+# Extra vitest arguments: make test TEST_ARGS="--project unit"
+test: install
+	npm test -- $(TEST_ARGS)
+
+cluster-build: install
+	npm run cluster:build
+
+cluster: install
+	npm run cluster:up
+
+cluster-down: install
+	npm run cluster:down
+
+run: install
+	npm run run:local
+
+clean: install
+	npm run clean
