@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.ts';
+import {
+  BUCKET_BURST,
+  BUCKET_QPS,
+  CLIENT_GO_BASE_DELAY_MS,
+  MAX_DELAY_MS,
+  RETRY_BASE_DELAY_MS,
+} from './defaults.ts';
+import {
+  BucketRateLimiter,
+  defaultControllerRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  ItemFastSlowRateLimiter,
+  MaxOfRateLimiter,
+  type RateLimiter,
+} from './rate-limiters.ts';
+
+function delays(limiter: RateLimiter<string>, item: string, count: number): number[] {
+  return Array.from({ length: count }, () => limiter.when(item));
+}
+
+describe('ItemExponentialFailureRateLimiter', () => {
+  it('doubles from the base delay on each failure and counts requeues', () => {
+    const limiter = new ItemExponentialFailureRateLimiter<string>(5, 1_000_000);
+    expect(delays(limiter, 'a', 5)).toEqual([5, 10, 20, 40, 80]);
+    expect(limiter.numRequeues('a')).toBe(5);
+  });
+
+  it('tracks each item on its own', () => {
+    const limiter = new ItemExponentialFailureRateLimiter<string>(5, 1_000_000);
+    limiter.when('a');
+    limiter.when('a');
+    expect(limiter.when('b')).toBe(5);
+    expect(limiter.numRequeues('a')).toBe(2);
+    expect(limiter.numRequeues('b')).toBe(1);
+  });
+
+  it('caps the delay at the maximum', () => {
+    const limiter = new ItemExponentialFailureRateLimiter<string>(5, 50);
+    expect(delays(limiter, 'a', 6)).toEqual([5, 10, 20, 40, 50, 50]);
+  });
+
+  it('returns the maximum, never Infinity or NaN, after a huge number of failures', () => {
+    const limiter = new ItemExponentialFailureRateLimiter<string>(5, 1_000_000);
+    const all = delays(limiter, 'a', 10_000);
+    expect(all.at(-1)).toBe(1_000_000);
+    expect(all.every((d) => Number.isFinite(d) && d <= 1_000_000)).toBe(true);
+    expect(limiter.numRequeues('a')).toBe(10_000);
+  });
+
+  it('starts again from the base after forget', () => {
+    const limiter = new ItemExponentialFailureRateLimiter<string>(5, 1_000_000);
+    delays(limiter, 'a', 3);
+    limiter.forget('a');
+    expect(limiter.numRequeues('a')).toBe(0);
+    expect(limiter.when('a')).toBe(5);
+  });
+
+  it('rejects negative or NaN delays', () => {
+    expect(() => new ItemExponentialFailureRateLimiter<string>(-1, 10)).toThrow(RangeError);
+    expect(() => new ItemExponentialFailureRateLimiter<string>(1, NaN)).toThrow(RangeError);
+  });
+});
+
+describe('BucketRateLimiter', () => {
+  it('lets the first burst through at once, then spaces calls by 1/qps', () => {
+    const clock = new FakeClock();
+    const limiter = new BucketRateLimiter<string>(10, 100, clock);
+    const all = delays(limiter, 'any', 103);
+    expect(all.slice(0, 100).every((d) => d === 0)).toBe(true);
+    expect(all.slice(100)).toEqual([100, 200, 300]);
+    expect(limiter.numRequeues('any')).toBe(0);
+  });
+
+  it('refills over time, up to the burst', () => {
+    const clock = new FakeClock();
+    const limiter = new BucketRateLimiter<string>(10, 5, clock);
+    delays(limiter, 'a', 5);
+    expect(limiter.when('a')).toBe(100);
+    // The reservation above left a debt of one token: 300 ms later two tokens are free.
+    clock.step(300);
+    expect(delays(limiter, 'a', 3)).toEqual([0, 0, 100]);
+    clock.step(60_000);
+    expect(delays(limiter, 'a', 6)).toEqual([0, 0, 0, 0, 0, 100]);
+  });
+
+  it('shares its tokens between items, and forget does not refund them', () => {
+    const clock = new FakeClock();
+    const limiter = new BucketRateLimiter<string>(2, 2, clock);
+    expect(limiter.when('a')).toBe(0);
+    expect(limiter.when('b')).toBe(0);
+    limiter.forget('a');
+    expect(limiter.when('c')).toBe(500);
+  });
+
+  it('rejects a rate or burst that could never hand out a token', () => {
+    const clock = new FakeClock();
+    expect(() => new BucketRateLimiter<string>(0, 1, clock)).toThrow(RangeError);
+    expect(() => new BucketRateLimiter<string>(1, 0, clock)).toThrow(RangeError);
+  });
+});
+
+describe('ItemFastSlowRateLimiter', () => {
+  it('uses the fast delay for the first attempts, then the slow one, until forgotten', () => {
+    const limiter = new ItemFastSlowRateLimiter<string>(5, 10_000, 3);
+    expect(delays(limiter, 'a', 5)).toEqual([5, 5, 5, 10_000, 10_000]);
+    expect(limiter.numRequeues('a')).toBe(5);
+    expect(limiter.when('b')).toBe(5);
+    limiter.forget('a');
+    expect(limiter.numRequeues('a')).toBe(0);
+    expect(limiter.when('a')).toBe(5);
+  });
+});
+
+describe('MaxOfRateLimiter', () => {
+  it('takes the longest delay and highest requeue count, and forgets in all', () => {
+    const fastSlow = new ItemFastSlowRateLimiter<string>(5, 3_000, 3);
+    const exponential = new ItemExponentialFailureRateLimiter<string>(1, 1_000);
+    const limiter = new MaxOfRateLimiter(fastSlow, exponential);
+    expect(delays(limiter, 'a', 5)).toEqual([5, 5, 5, 3_000, 3_000]);
+    expect(limiter.numRequeues('a')).toBe(5);
+    expect(exponential.numRequeues('a')).toBe(5);
+    limiter.forget('a');
+    expect(fastSlow.numRequeues('a')).toBe(0);
+    expect(exponential.numRequeues('a')).toBe(0);
+    expect(limiter.when('a')).toBe(5);
+  });
+
+  it('asks every limiter, so the shared bucket pays even when another limiter wins', () => {
+    const clock = new FakeClock();
+    const bucket = new BucketRateLimiter<string>(1, 1, clock);
+    const limiter = new MaxOfRateLimiter(new ItemExponentialFailureRateLimiter<string>(5_000, 5_000), bucket);
+    expect(limiter.when('a')).toBe(5_000);
+    expect(bucket.when('b')).toBe(1_000);
+  });
+});
+
+describe('defaultControllerRateLimiter', () => {
+  it("defaults to client-go's 5 ms exponential backoff within a 10 qps, 100 burst bucket", () => {
+    expect([CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS, BUCKET_QPS, BUCKET_BURST]).toEqual([
+      5, 1_000_000, 10, 100,
+    ]);
+    const clock = new FakeClock();
+    const limiter = defaultControllerRateLimiter<string>({ clock });
+    expect(delays(limiter, 'a', 5)).toEqual([5, 10, 20, 40, 80]);
+    // 95 more items spend the rest of the burst; the next one waits for the bucket, not its own backoff.
+    for (let i = 0; i < 95; i++) expect(limiter.when(`k${i}`)).toBe(5);
+    expect(limiter.when('fresh')).toBe(100);
+    expect(limiter.numRequeues('a')).toBe(5);
+  });
+
+  it('caps at 1000 s', () => {
+    const limiter = defaultControllerRateLimiter<string>({ clock: new FakeClock() });
+    expect(delays(limiter, 'a', 40).at(-1)).toBe(1_000_000);
+  });
+
+  it("takes the operator's 1 s base when asked", () => {
+    const limiter = defaultControllerRateLimiter<string>({
+      baseDelayMs: RETRY_BASE_DELAY_MS,
+      clock: new FakeClock(),
+    });
+    const all = delays(limiter, 'a', 5);
+    expect(all).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
+    expect(all.reduce((sum, d) => sum + d, 0)).toBe(31_000);
+  });
+});

@@ -1,0 +1,167 @@
+import { realClock, type Clock } from '../clock/clock.ts';
+import { BUCKET_BURST, BUCKET_QPS, CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS } from './defaults.ts';
+
+/** Decides how long an item waits before it is retried. */
+export interface RateLimiter<T> {
+  /** The delay in ms before `item` is retried; calling it counts one more retry. */
+  when(item: T): number;
+  /** Forgets the retries of `item` (after it succeeded, or was given up on). */
+  forget(item: T): void;
+  /** How many times `item` has been retried since it was last forgotten. */
+  numRequeues(item: T): number;
+}
+
+function requireNonNegative(name: string, value: number): void {
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${value}`);
+}
+
+/** Per item: baseMs * 2^failures, capped at maxMs. */
+export class ItemExponentialFailureRateLimiter<T> implements RateLimiter<T> {
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #failures = new Map<T, number>();
+
+  constructor(baseMs: number, maxMs: number) {
+    requireNonNegative('baseMs', baseMs);
+    requireNonNegative('maxMs', maxMs);
+    this.#baseMs = baseMs;
+    this.#maxMs = maxMs;
+  }
+
+  when(item: T): number {
+    const failures = this.#failures.get(item) ?? 0;
+    this.#failures.set(item, failures + 1);
+    if (this.#baseMs === 0) return 0;
+    // 2 ** failures becomes Infinity past 1023: the comparison then caps it rather than overflowing.
+    const delay = this.#baseMs * 2 ** failures;
+    return delay < this.#maxMs ? delay : this.#maxMs;
+  }
+
+  forget(item: T): void {
+    this.#failures.delete(item);
+  }
+
+  numRequeues(item: T): number {
+    return this.#failures.get(item) ?? 0;
+  }
+}
+
+/** Per item: fastMs for the first maxFastAttempts retries, slowMs after. */
+export class ItemFastSlowRateLimiter<T> implements RateLimiter<T> {
+  readonly #fastMs: number;
+  readonly #slowMs: number;
+  readonly #maxFastAttempts: number;
+  readonly #failures = new Map<T, number>();
+
+  constructor(fastMs: number, slowMs: number, maxFastAttempts: number) {
+    requireNonNegative('fastMs', fastMs);
+    requireNonNegative('slowMs', slowMs);
+    requireNonNegative('maxFastAttempts', maxFastAttempts);
+    this.#fastMs = fastMs;
+    this.#slowMs = slowMs;
+    this.#maxFastAttempts = maxFastAttempts;
+  }
+
+  when(item: T): number {
+    const failures = (this.#failures.get(item) ?? 0) + 1;
+    this.#failures.set(item, failures);
+    return failures <= this.#maxFastAttempts ? this.#fastMs : this.#slowMs;
+  }
+
+  forget(item: T): void {
+    this.#failures.delete(item);
+  }
+
+  numRequeues(item: T): number {
+    return this.#failures.get(item) ?? 0;
+  }
+}
+
+/**
+ * A token bucket shared by all items: `burst` tokens, refilled at `qps` per second. Like a
+ * golang.org/x/time/rate reservation, when() always takes a token, going into debt if none is left,
+ * and returns how long until that token exists.
+ */
+export class BucketRateLimiter<T> implements RateLimiter<T> {
+  readonly #qps: number;
+  readonly #burst: number;
+  readonly #clock: Clock;
+  /** Tokens at time #last; negative while reservations are waiting for tokens still to come. */
+  #tokens: number;
+  #last: number;
+
+  constructor(qps: number, burst: number, clock: Clock = realClock) {
+    if (!(qps > 0)) throw new RangeError(`qps must be > 0, got ${qps}`);
+    if (!(Number.isInteger(burst) && burst >= 1))
+      throw new RangeError(`burst must be an integer >= 1, got ${burst}`);
+    this.#qps = qps;
+    this.#burst = burst;
+    this.#clock = clock;
+    this.#tokens = burst;
+    this.#last = clock.now();
+  }
+
+  when(_item: T): number {
+    if (this.#qps === Infinity) return 0;
+    const now = this.#clock.now();
+    const elapsedMs = Math.max(now - this.#last, 0);
+    const tokens = Math.min(this.#burst, this.#tokens + (elapsedMs * this.#qps) / 1000) - 1;
+    this.#tokens = tokens;
+    this.#last = now;
+    return tokens < 0 ? (-tokens * 1000) / this.#qps : 0;
+  }
+
+  forget(_item: T): void {
+    // The bucket is shared by every item: there is nothing per item to forget.
+  }
+
+  numRequeues(_item: T): number {
+    return 0;
+  }
+}
+
+/** The strictest of several limiters: the longest delay and the highest requeue count. */
+export class MaxOfRateLimiter<T> implements RateLimiter<T> {
+  readonly #limiters: readonly RateLimiter<T>[];
+
+  constructor(...limiters: RateLimiter<T>[]) {
+    this.#limiters = limiters;
+  }
+
+  when(item: T): number {
+    // Every limiter is asked, since asking is what records the retry in each.
+    return this.#limiters.reduce((max, limiter) => Math.max(max, limiter.when(item)), 0);
+  }
+
+  forget(item: T): void {
+    for (const limiter of this.#limiters) limiter.forget(item);
+  }
+
+  numRequeues(item: T): number {
+    return this.#limiters.reduce((max, limiter) => Math.max(max, limiter.numRequeues(item)), 0);
+  }
+}
+
+export interface ControllerRateLimiterOptions {
+  /** Per-item base delay; CLIENT_GO_BASE_DELAY_MS (5 ms) unless given, e.g. RETRY_BASE_DELAY_MS. */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  qps?: number;
+  burst?: number;
+  clock?: Clock;
+}
+
+/** client-go's default: per-item exponential backoff, and an overall token bucket over all retries. */
+export function defaultControllerRateLimiter<T>(options: ControllerRateLimiterOptions = {}): RateLimiter<T> {
+  const {
+    baseDelayMs = CLIENT_GO_BASE_DELAY_MS,
+    maxDelayMs = MAX_DELAY_MS,
+    qps = BUCKET_QPS,
+    burst = BUCKET_BURST,
+    clock = realClock,
+  } = options;
+  return new MaxOfRateLimiter<T>(
+    new ItemExponentialFailureRateLimiter<T>(baseDelayMs, maxDelayMs),
+    new BucketRateLimiter<T>(qps, burst, clock),
+  );
+}
