@@ -1,0 +1,277 @@
+import { Writable } from 'node:stream';
+import { setImmediate as tick } from 'node:timers/promises';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.ts';
+import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
+import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';
+import { TerminalError, type Reconciler } from './reconciler.ts';
+
+/** Lets every promise that can settle now settle; time itself only moves through the fake clock. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await tick();
+}
+
+function captureLogs() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as never);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
+  const clock = new FakeClock(1_000_000);
+  const registry = new Registry();
+  const { logger, lines } = captureLogs();
+  const controller = new Controller({
+    name: 'test',
+    reconcile,
+    caches: [{ hasSynced: () => true }],
+    rateLimiter: new ItemExponentialFailureRateLimiter<string>(5, 1000),
+    clock,
+    logger,
+    registry,
+    ...extra,
+  });
+  const stop = new AbortController();
+  const running = controller.run(stop.signal);
+  return { clock, registry, lines, controller, stop, running };
+}
+
+async function metric(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+  return match?.value ?? 0;
+}
+
+describe('Controller', () => {
+  it('reconciles each key and forgets it on success', async () => {
+    const seen: string[] = [];
+    const { controller, registry, stop, running } = setup((key) => {
+      seen.push(key);
+      return Promise.resolve(undefined);
+    });
+    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
+    controller.enqueue('ns/a');
+    await settle();
+    expect(seen).toEqual(['ns/a', 'ns/b']);
+    expect(controller.queue.numRequeues('ns/a')).toBe(0);
+    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'success' })).toBe(2);
+    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'error' })).toBe(0);
+    stop.abort();
+    await running;
+  });
+
+  it('retries a failing key 5 times with growing delays, then drops it with an error log and a metric', async () => {
+    const attempts: number[] = [];
+    const { controller, clock, registry, lines, stop, running } = setup(() => {
+      attempts.push(clock.now());
+      return Promise.reject(new Error('owner missing'));
+    });
+    controller.enqueue('ns/broken');
+    await settle();
+    for (let i = 0; i < 10; i++) {
+      clock.step(5);
+      await settle();
+    }
+    for (let i = 0; i < 40; i++) {
+      clock.step(5);
+      await settle();
+    }
+    const delays = attempts.slice(1).map((t, i) => t - (attempts[i] ?? 0));
+    expect(delays).toEqual([5, 10, 20, 40, 80]);
+    expect(await metric(registry, 'pod_sync_operator_dropped_keys_total', { controller: 'test' })).toBe(1);
+    expect(await metric(registry, 'controller_runtime_reconcile_errors_total')).toBe(6);
+    expect(await metric(registry, 'workqueue_retries_total', { name: 'test' })).toBe(5);
+
+    const retries = lines.filter((l) => l.msg === 'sync failed, retrying');
+    expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(retries.every((l) => l.controller === 'test' && l.key === 'ns/broken')).toBe(true);
+    const dropped = lines.filter((l) => l.level === 50);
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toMatchObject({ key: 'ns/broken', retries: 5, err: { message: 'owner missing' } });
+    expect(controller.queue.numRequeues('ns/broken')).toBe(0);
+
+    // Dropped means dropped: no more attempts however long we wait.
+    clock.step(10_000);
+    await settle();
+    expect(attempts).toHaveLength(6);
+    stop.abort();
+    await running;
+  });
+
+  it('treats a thrown non-Error as a failure, never a crash', async () => {
+    let calls = 0;
+    const { controller, clock, lines, stop, running } = setup(() => {
+      calls++;
+      // eslint-disable-next-line @typescript-eslint/only-throw-error
+      throw 'plain string';
+    });
+    controller.enqueue('k');
+    await settle();
+    clock.step(5);
+    await settle();
+    expect(calls).toBe(2);
+    expect(lines.find((l) => l.msg === 'sync failed, retrying')).toMatchObject({
+      err: { message: 'plain string' },
+    });
+    stop.abort();
+    await running;
+  });
+
+  it('does not retry a TerminalError', async () => {
+    let calls = 0;
+    const { controller, clock, registry, stop, running } = setup(() => {
+      calls++;
+      return Promise.reject(new TerminalError('bad spec'));
+    });
+    controller.enqueue('k');
+    await settle();
+    clock.step(1000);
+    await settle();
+    expect(calls).toBe(1);
+    expect(await metric(registry, 'controller_runtime_terminal_reconcile_errors_total')).toBe(1);
+    stop.abort();
+    await running;
+  });
+
+  it('requeues after the delay a reconcile asks for, without counting a failure', async () => {
+    const times: number[] = [];
+    const { controller, clock, registry, stop, running } = setup(() => {
+      times.push(clock.now());
+      return Promise.resolve(times.length === 1 ? { requeueAfterMs: 300 } : undefined);
+    });
+    controller.enqueue('k');
+    await settle();
+    clock.step(299);
+    await settle();
+    expect(times).toHaveLength(1);
+    clock.step(1);
+    await settle();
+    expect(times).toHaveLength(2);
+    expect(controller.queue.numRequeues('k')).toBe(0);
+    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'requeue_after' })).toBe(1);
+    stop.abort();
+    await running;
+  });
+
+  it('starts workers only after every cache has synced', async () => {
+    let synced = false;
+    const seen: string[] = [];
+    const { controller, clock, stop, running } = setup(
+      (key) => {
+        seen.push(key);
+        return Promise.resolve(undefined);
+      },
+      { caches: [{ hasSynced: () => true }, { hasSynced: () => synced }] },
+    );
+    controller.enqueue('k');
+    clock.step(500);
+    await settle();
+    expect(seen).toEqual([]);
+    synced = true;
+    clock.step(100);
+    await settle();
+    expect(seen).toEqual(['k']);
+    stop.abort();
+    await running;
+  });
+
+  it('fails clearly when the caches do not sync in time', async () => {
+    const { clock, running } = setup(() => Promise.resolve(undefined), {
+      caches: [{ hasSynced: () => false }],
+      cacheSyncTimeoutMs: 1_000,
+    });
+    const outcome = running.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
+    for (let i = 0; i < 11; i++) {
+      clock.step(100);
+      await settle();
+    }
+    const err = await outcome;
+    expect(err).toBeInstanceOf(CacheSyncTimeoutError);
+    expect((err as Error).message).toContain('caches not synced within 1000 ms');
+  });
+
+  it('runs up to `workers` reconciles at once, never one key twice at once', async () => {
+    const release = new Map<string, () => void>();
+    const active = new Set<string>();
+    let maxActive = 0;
+    let overlap = false;
+    const { controller, registry, stop, running } = setup(
+      (key) =>
+        new Promise((resolve) => {
+          if (active.has(key)) overlap = true;
+          active.add(key);
+          maxActive = Math.max(maxActive, active.size);
+          release.set(key, () => {
+            active.delete(key);
+            resolve(undefined);
+          });
+        }),
+      { workers: 3 },
+    );
+    for (const key of ['a', 'b', 'c', 'd']) controller.enqueue(key);
+    await settle();
+    expect(active.size).toBe(3);
+    expect(await metric(registry, 'controller_runtime_active_workers')).toBe(3);
+    expect(await metric(registry, 'controller_runtime_max_concurrent_reconciles')).toBe(3);
+    controller.enqueue('a'); // while a is in flight: queued again, handed out after done
+    release.get('a')?.();
+    await settle();
+    expect([...active].sort()).toEqual(['b', 'c', 'd']);
+    for (const key of ['b', 'c', 'd']) release.get(key)?.();
+    await settle();
+    expect([...active]).toEqual(['a']);
+    release.get('a')?.();
+    await settle();
+    expect(overlap).toBe(false);
+    expect(maxActive).toBe(3);
+    stop.abort();
+    await running;
+  });
+
+  it('drains in-flight reconciles on shutdown, and aborts them when the timeout passes', async () => {
+    let finish: (() => void) | undefined;
+    let reconcileSignal: AbortSignal | undefined;
+    const { controller, clock, stop, running } = setup(
+      (_key, signal) => {
+        reconcileSignal = signal;
+        return new Promise(
+          (resolve) =>
+            (finish = () => {
+              resolve(undefined);
+            }),
+        );
+      },
+      { shutdownTimeoutMs: 1_000 },
+    );
+    controller.enqueue('slow');
+    await settle();
+    let done = false;
+    void running.then(() => (done = true));
+    stop.abort();
+    await settle();
+    controller.enqueue('late'); // no new work after shutdown began
+    expect(done).toBe(false);
+    expect(reconcileSignal?.aborted).toBe(false);
+    clock.step(1_000);
+    await settle();
+    expect(reconcileSignal?.aborted).toBe(true);
+    finish?.();
+    await settle();
+    expect(done).toBe(true);
+  });
+});
