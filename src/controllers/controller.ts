@@ -2,16 +2,16 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { realClock, type Clock } from '../clock/clock.ts';
-import { PrometheusMetricsProvider, RateLimitingQueue, type RateLimitingWorkQueue } from '../queue/index.ts';
+import {
+  DRAIN_TIMEOUT_MS,
+  MAX_REQUEUES,
+  PrometheusMetricsProvider,
+  RateLimitingQueue,
+  type RateLimitingWorkQueue,
+} from '../queue/index.ts';
 import type { RateLimiter } from '../queue/index.ts';
 import { controllerMetrics, initControllerSeries, type ReconcileResultLabel } from './controller-metrics.ts';
-import {
-  CACHE_SYNC_POLL_MS,
-  CACHE_SYNC_TIMEOUT_MS,
-  MAX_RETRIES,
-  SHUTDOWN_DRAIN_TIMEOUT_MS,
-  WORKERS,
-} from './defaults.ts';
+import { CACHE_SYNC_POLL_MS, CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
 
 /** Anything whose cache must be filled before workers may read it. */
@@ -61,7 +61,7 @@ export class Controller {
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: options.name });
     this.#workers = options.workers ?? WORKERS;
-    this.#maxRetries = options.maxRetries ?? MAX_RETRIES;
+    this.#maxRetries = options.maxRetries ?? MAX_REQUEUES;
     if (!Number.isInteger(this.#workers) || this.#workers < 1) throw new RangeError('workers must be >= 1');
     if (!Number.isInteger(this.#maxRetries) || this.#maxRetries < 0)
       throw new RangeError('maxRetries must be >= 0');
@@ -115,7 +115,7 @@ export class Controller {
   }
 
   get #shutdownTimeoutMs(): number {
-    return this.#options.shutdownTimeoutMs ?? SHUTDOWN_DRAIN_TIMEOUT_MS;
+    return this.#options.shutdownTimeoutMs ?? DRAIN_TIMEOUT_MS;
   }
 
   async #waitForCaches(signal: AbortSignal): Promise<boolean> {

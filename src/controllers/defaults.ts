@@ -1,7 +1,5 @@
-// Controller defaults in one place; the queue's retry timing lives in src/queue/defaults.ts.
-
-/** Requeues allowed per key before it is dropped: the client-go workqueue example's limit. */
-export const MAX_RETRIES = 5;
+// Controller defaults in one place. The retry policy (MAX_REQUEUES, RETRY_BASE_DELAY_MS) and the drain
+// bound (DRAIN_TIMEOUT_MS) belong to the queue and live in src/queue/defaults.ts.
 
 /** Concurrent reconciles per controller: controller-runtime's default of 1 keeps ordering simple. */
 export const WORKERS = 1;
@@ -11,6 +9,3 @@ export const CACHE_SYNC_TIMEOUT_MS = 120_000;
 
 /** How often cache sync is polled: client-go's WaitForCacheSync period. */
 export const CACHE_SYNC_POLL_MS = 100;
-
-/** How long shutdown waits for in-flight reconciles: controller-runtime's graceful shutdown timeout. */
-export const SHUTDOWN_DRAIN_TIMEOUT_MS = 30_000;
