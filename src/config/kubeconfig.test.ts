@@ -98,6 +98,16 @@ describe('loadKubeConfig', () => {
     expect(error.message.split('\n')).toHaveLength(1);
   });
 
+  it('points the found configuration at --master', () => {
+    const { dir, home, sa } = fixture();
+    const flag = kubeconfigFile(dir, 'flag', 'https://flag:6443');
+    const loaded = loadKubeConfig({ flag, master: 'https://10.9.8.7:443/', home, serviceAccountDir: sa });
+    expect(loaded.kubeConfig.getCurrentCluster()?.server).toBe('https://10.9.8.7');
+    expect(() => loadKubeConfig({ flag, master: 'not a url', home, serviceAccountDir: sa })).toThrow(
+      /--master/,
+    );
+  });
+
   it('does not fall through when the --kubeconfig file is missing or malformed', () => {
     const { dir, home, sa } = fixture();
     kubeconfigFile(join(home, '.kube'), 'config', 'https://home:6443');

@@ -8,6 +8,8 @@ export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/servi
 export interface KubeConfigSources {
   /** --kubeconfig: when given, it is the only source tried. */
   flag?: string | undefined;
+  /** --master: replaces the server of whatever configuration is found. */
+  master?: string | undefined;
   env?: NodeJS.ProcessEnv;
   serviceAccountDir?: string;
   home?: string;
@@ -28,6 +30,26 @@ export class KubeConfigError extends Error {
  * in-cluster, then ~/.kube/config. An explicit flag that fails is an error, not a reason to fall through.
  */
 export function loadKubeConfig(sources: KubeConfigSources = {}): LoadedKubeConfig {
+  const loaded = findKubeConfig(sources);
+  if (sources.master) withServer(loaded.kubeConfig, sources.master);
+  return loaded;
+}
+
+function withServer(kc: KubeConfig, master: string): void {
+  let url: URL;
+  try {
+    url = new URL(master);
+  } catch {
+    throw new KubeConfigError(`--master: "${master}" is not a URL such as https://10.0.0.1:6443`);
+  }
+  const current = kc.getCurrentCluster();
+  if (!current)
+    throw new KubeConfigError('--master: the configuration has no current cluster to point at it');
+  const server = url.href.replace(/\/$/, '');
+  kc.clusters = kc.clusters.map((c) => (c.name === current.name ? { ...c, server } : c));
+}
+
+function findKubeConfig(sources: KubeConfigSources): LoadedKubeConfig {
   const env = sources.env ?? process.env;
   const saDir = sources.serviceAccountDir ?? DEFAULT_SERVICE_ACCOUNT_DIR;
   const home = sources.home ?? homedir();

@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, parseDuration } from './duration.ts';
+import { isBindAddress, parseCommandLine, usage, UsageError } from './flags.ts';
+import { FLAGS, type Settings } from './settings.ts';
+
+function settings(argv: string[], env: NodeJS.ProcessEnv = {}): Settings {
+  const parsed = parseCommandLine(argv, env);
+  if (parsed.action !== 'run') throw new Error(`expected run, got ${parsed.action}`);
+  return parsed.settings;
+}
+
+function usageError(argv: string[], env: NodeJS.ProcessEnv = {}): string {
+  try {
+    parseCommandLine(argv, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    const message = (err as Error).message;
+    expect(message.split('\n')).toHaveLength(1);
+    return message;
+  }
+  throw new Error(`expected a UsageError for ${argv.join(' ')}`);
+}
+
+describe('parseDuration', () => {
+  it.each([
+    ['0', 0],
+    ['15s', 15_000],
+    ['2m', 120_000],
+    ['1h30m', 5_400_000],
+    ['2m30s', 150_000],
+    ['1.5s', 1_500],
+    ['.5s', 500],
+    ['300ms', 300],
+    ['1000s', 1_000_000],
+    ['10us', 0.01],
+    ['1µs', 0.001],
+  ])('%s is %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBeCloseTo(ms, 9);
+  });
+
+  it.each(['', '15', 's', '1d', '-1s', '1s2', 'abc', '1 s', '1.2.3s'])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeUndefined();
+  });
+
+  it('formats as Go prints durations', () => {
+    expect([0, 500, 2_000, 15_000, 120_000, 36_000_000, 1_000_000].map(formatDuration)).toEqual([
+      '0s',
+      '500ms',
+      '2s',
+      '15s',
+      '2m0s',
+      '10h0m0s',
+      '16m40s',
+    ]);
+  });
+});
+
+describe('parseCommandLine', () => {
+  it('gives documented defaults', () => {
+    const s = settings([]);
+    expect(s).toMatchObject({
+      namespace: '',
+      workers: 2,
+      maxRetries: 5,
+      retryBaseDelayMs: 1_000,
+      retryMaxDelayMs: 1_000_000,
+      metricsBindAddress: ':8080',
+      healthProbeBindAddress: ':8081',
+      leaderElect: false,
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      gracefulShutdownTimeoutMs: 30_000,
+      logLevel: 'info',
+      logFormat: 'json',
+    });
+  });
+
+  it('accepts --name=value, --name value, -name value and a bare bool', () => {
+    const s = settings(['--namespace=apps', '--workers', '4', '-retry-base-delay', '5ms', '--leader-elect']);
+    expect(s).toMatchObject({ namespace: 'apps', workers: 4, retryBaseDelayMs: 5, leaderElect: true });
+    expect(settings(['--leader-elect=false']).leaderElect).toBe(false);
+  });
+
+  it('reads environment twins, and a flag wins over its twin', () => {
+    const env = { POD_SYNC_WORKERS: '7', POD_SYNC_LOG_FORMAT: 'pretty' };
+    expect(settings([], env)).toMatchObject({ workers: 7, logFormat: 'pretty' });
+    expect(settings(['--workers=3'], env).workers).toBe(3);
+  });
+
+  it('answers --help and --version', () => {
+    expect(parseCommandLine(['--workers', '2', '--help'])).toEqual({ action: 'help' });
+    expect(parseCommandLine(['-h'])).toEqual({ action: 'help' });
+    expect(parseCommandLine(['--version'])).toEqual({ action: 'version' });
+  });
+
+  it('rejects an unknown flag, naming it', () => {
+    expect(usageError(['--bogus'])).toBe('unknown flag --bogus');
+    expect(usageError(['--bogus=1'])).toBe('unknown flag --bogus');
+  });
+
+  it('rejects bad values naming the flag and what it accepts', () => {
+    expect(usageError(['--workers', '0'])).toBe('invalid value "0" for --workers: want an integer >= 1');
+    expect(usageError(['--workers=two'])).toContain('--workers');
+    expect(usageError(['--retry-base-delay=15'])).toContain('a duration such as 500ms');
+    expect(usageError(['--leader-elect=maybe'])).toContain('true or false');
+    expect(usageError(['--log-format=xml'])).toContain('one of json, pretty');
+    expect(usageError(['--metrics-bind-address=8080'])).toContain('host:port, :port, or 0 to disable');
+    expect(usageError(['--kube-api-qps=-1'])).toContain('--kube-api-qps');
+    expect(usageError([], { POD_SYNC_WORKERS: 'lots' })).toBe(
+      'invalid value "lots" for $POD_SYNC_WORKERS: want an integer >= 1',
+    );
+    expect(usageError(['--namespace'])).toContain('flag --namespace needs a value');
+    expect(usageError(['extra'])).toContain('unexpected argument "extra"');
+  });
+
+  it("enforces client-go's leader election rule: lease duration > renew deadline > 1.2 x retry period", () => {
+    expect(usageError(['--leader-election-lease-duration=10s'])).toContain(
+      '--leader-election-lease-duration (10s) must be greater than --leader-election-renew-deadline (10s)',
+    );
+    expect(usageError(['--leader-election-retry-period=9s'])).toContain(
+      '1.2 x --leader-election-retry-period (9s)',
+    );
+    expect(
+      settings([
+        '--leader-election-lease-duration=3s',
+        '--leader-election-renew-deadline=2s',
+        '--leader-election-retry-period=500ms',
+      ]).leaseDurationMs,
+    ).toBe(3_000);
+  });
+
+  it('accepts bind addresses as controller-runtime does', () => {
+    expect([':8080', '0.0.0.0:8080', '127.0.0.1:0', '[::]:8443', 'localhost:9090'].every(isBindAddress)).toBe(
+      true,
+    );
+    expect(['8080', ':99999', 'host', '[::]'].some(isBindAddress)).toBe(false);
+    expect(settings(['--metrics-bind-address=0']).metricsBindAddress).toBe('0');
+  });
+
+  it('documents every flag with its default and environment twin in --help', () => {
+    const text = usage();
+    for (const flag of FLAGS) {
+      expect(text).toContain(`--${flag.flag}`);
+      if (flag.env) expect(text).toContain(`$${flag.env}`);
+    }
+    expect(text).toContain('(default "15s")');
+    expect(text).toContain('(default ":8080")');
+  });
+});

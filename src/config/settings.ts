@@ -1,0 +1,236 @@
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
+import { DEFAULT_SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
+
+/** Everything the operator can be told, after flags and environment are parsed and checked. */
+export interface Settings {
+  kubeconfig: string;
+  master: string;
+  serviceAccountDir: string;
+  namespace: string;
+  labelSelector: string;
+  workers: number;
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  resyncPeriodMs: number;
+  cacheSyncTimeoutMs: number;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionId: string;
+  leaderElectionNamespace: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  gracefulShutdownTimeoutMs: number;
+  kubeApiQps: number;
+  kubeApiBurst: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export type FlagKind = 'string' | 'int' | 'number' | 'duration' | 'bool' | 'address' | 'enum';
+
+export interface FlagSpec {
+  flag: string;
+  key: keyof Settings;
+  kind: FlagKind;
+  default: Settings[keyof Settings];
+  help: string;
+  /** Environment variable read when the flag is absent. */
+  env?: string;
+  /** Smallest accepted value for int, number and duration. */
+  min?: number;
+  values?: readonly string[];
+}
+
+function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }): FlagSpec {
+  if (env === false) return rest;
+  return { ...rest, env: env ?? `POD_SYNC_${rest.flag.toUpperCase().replaceAll('-', '_')}` };
+}
+
+/**
+ * Every setting with its default and the reason for it, in one place. Names follow controller-runtime
+ * and kubebuilder where they have one. Each flag has an environment twin POD_SYNC_<FLAG> unless noted.
+ */
+export const FLAGS: readonly FlagSpec[] = [
+  spec({
+    flag: 'kubeconfig',
+    key: 'kubeconfig',
+    kind: 'string',
+    default: '',
+    env: false,
+    help: 'kubeconfig file; default: $KUBECONFIG, then in-cluster, then ~/.kube/config',
+  }),
+  spec({
+    flag: 'master',
+    key: 'master',
+    kind: 'string',
+    default: '',
+    help: 'API server URL, overriding the one in the kubeconfig',
+  }),
+  spec({
+    flag: 'service-account-dir',
+    key: 'serviceAccountDir',
+    kind: 'string',
+    default: DEFAULT_SERVICE_ACCOUNT_DIR,
+    help: 'where the in-cluster token, ca.crt and namespace files are',
+  }),
+  spec({
+    flag: 'namespace',
+    key: 'namespace',
+    kind: 'string',
+    default: '',
+    help: 'watch pods in this namespace only; default: all namespaces',
+  }),
+  spec({
+    flag: 'label-selector',
+    key: 'labelSelector',
+    kind: 'string',
+    default: '',
+    help: 'watch only pods matching this label selector',
+  }),
+  // Syncs read only caches and take microseconds; 2 workers keep one slow key from holding up the rest.
+  spec({ flag: 'workers', key: 'workers', kind: 'int', default: 2, min: 1, help: 'concurrent pod syncs' }),
+  spec({
+    flag: 'max-retries',
+    key: 'maxRetries',
+    kind: 'int',
+    default: 5,
+    min: 0,
+    help: 'requeues of a failing key before it is dropped (client-go example: 5)',
+  }),
+  spec({
+    flag: 'retry-base-delay',
+    key: 'retryBaseDelayMs',
+    kind: 'duration',
+    default: 1_000,
+    min: 1,
+    help: 'first retry delay, doubled per failure (client-go: 5ms, spent in 155ms; see README)',
+  }),
+  spec({
+    flag: 'retry-max-delay',
+    key: 'retryMaxDelayMs',
+    kind: 'duration',
+    default: 1_000_000,
+    min: 1,
+    help: 'cap on the retry delay (client-go: 1000s)',
+  }),
+  // controller-runtime's default SyncPeriod: a safety net for missed events, rare enough to cost nothing.
+  spec({
+    flag: 'resync-period',
+    key: 'resyncPeriodMs',
+    kind: 'duration',
+    default: 36_000_000,
+    min: 0,
+    help: 're-sync every cached pod this often, without API calls; 0 disables',
+  }),
+  spec({
+    flag: 'cache-sync-timeout',
+    key: 'cacheSyncTimeoutMs',
+    kind: 'duration',
+    default: 120_000,
+    min: 1,
+    help: 'give up (exit 1) when the caches have not synced within this (controller-runtime: 2m)',
+  }),
+  spec({
+    flag: 'metrics-bind-address',
+    key: 'metricsBindAddress',
+    kind: 'address',
+    default: ':8080',
+    help: 'address of /metrics; "0" disables it',
+  }),
+  spec({
+    flag: 'health-probe-bind-address',
+    key: 'healthProbeBindAddress',
+    kind: 'address',
+    default: ':8081',
+    help: 'address of /healthz and /readyz; "0" disables them',
+  }),
+  spec({
+    flag: 'leader-elect',
+    key: 'leaderElect',
+    kind: 'bool',
+    default: false,
+    help: 'hold a Lease so that one replica works at a time (the deploy manifests turn it on)',
+  }),
+  spec({
+    flag: 'leader-election-id',
+    key: 'leaderElectionId',
+    kind: 'string',
+    default: 'pod-sync-operator',
+    help: 'name of the Lease',
+  }),
+  spec({
+    flag: 'leader-election-namespace',
+    key: 'leaderElectionNamespace',
+    kind: 'string',
+    default: '',
+    help: "namespace of the Lease; default: the pod's namespace (service-account namespace file, then $POD_NAMESPACE)",
+  }),
+  spec({
+    flag: 'leader-election-lease-duration',
+    key: 'leaseDurationMs',
+    kind: 'duration',
+    default: 15_000,
+    min: 1,
+    help: 'how long a candidate waits after the last observed renewal before taking the lease (client-go: 15s)',
+  }),
+  spec({
+    flag: 'leader-election-renew-deadline',
+    key: 'renewDeadlineMs',
+    kind: 'duration',
+    default: 10_000,
+    min: 1,
+    help: 'how long the leader keeps retrying a renewal before it gives up leading (client-go: 10s)',
+  }),
+  spec({
+    flag: 'leader-election-retry-period',
+    key: 'retryPeriodMs',
+    kind: 'duration',
+    default: 2_000,
+    min: 1,
+    help: 'interval between acquire and renew attempts (client-go: 2s)',
+  }),
+  spec({
+    flag: 'graceful-shutdown-timeout',
+    key: 'gracefulShutdownTimeoutMs',
+    kind: 'duration',
+    default: 30_000,
+    min: 0,
+    help: 'how long in-flight syncs may drain on SIGTERM (controller-runtime: 30s)',
+  }),
+  // client-go's 5 qps / burst 10 throttle an informer relist; paginated lists of 10,000 pods are 20 requests.
+  spec({
+    flag: 'kube-api-qps',
+    key: 'kubeApiQps',
+    kind: 'number',
+    default: 50,
+    min: 0.001,
+    help: 'client-side request rate limit to the API server (client-go: 5)',
+  }),
+  spec({
+    flag: 'kube-api-burst',
+    key: 'kubeApiBurst',
+    kind: 'int',
+    default: 100,
+    min: 1,
+    help: 'client-side request burst (client-go: 10)',
+  }),
+  spec({
+    flag: 'log-level',
+    key: 'logLevel',
+    kind: 'enum',
+    default: 'info',
+    values: LOG_LEVELS,
+    help: 'least severe level logged',
+  }),
+  spec({
+    flag: 'log-format',
+    key: 'logFormat',
+    kind: 'enum',
+    default: 'json',
+    values: ['json', 'pretty'],
+    help: 'json (one object per line) or pretty (for people)',
+  }),
+];
