@@ -1,0 +1,19 @@
+/** Every tunable default of the REST layer, with its value and the reason for it. */
+
+/**
+ * TCP keep-alive probes start after 30 s of silence on a socket, client-go's dialer value: the kernel
+ * then notices a peer that vanished without a FIN (node lost, NAT entry dropped) on idle connections.
+ */
+export const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000;
+
+/** An idle pooled socket is closed after 90 s, Go's http.Transport IdleConnTimeout. */
+export const IDLE_SOCKET_TIMEOUT_MS = 90_000;
+
+/** A token file is re-read at most once a minute, as client-go's cached file token source does. */
+export const TOKEN_FILE_REREAD_MS = 60_000;
+
+/** The User-Agent of every request, so API-server audit logs and flow control can tell us apart. */
+export const USER_AGENT = 'pod-sync-operator';
+
+/** How much of a malformed watch line an error keeps: enough to diagnose, not a whole object. */
+export const MALFORMED_LINE_PREVIEW_CHARS = 200;

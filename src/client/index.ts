@@ -1,0 +1,43 @@
+export { apiConfiguration } from './api-configuration.ts';
+export {
+  credentialsFromKubeConfig,
+  type ClientIdentity,
+  type CredentialSource,
+  type RequestCredentials,
+} from './credentials.ts';
+export * from './defaults.ts';
+export {
+  ApiError,
+  isGone,
+  isStatus,
+  isTooManyRequests,
+  ResponseDecodeError,
+  TransportError,
+  WatchDecodeError,
+  type Status,
+} from './errors.ts';
+export { FakeRestClient, FakeWatch } from './fake-rest-client.ts';
+export {
+  REST_CLIENT_REQUESTS,
+  restClientRequests,
+  TRANSPORT_ERROR_CODE,
+  type RequestCounter,
+} from './metrics.ts';
+export {
+  HttpRestClient,
+  withQuery,
+  type ListMeta,
+  type ObjectList,
+  type Query,
+  type RequestOptions,
+  type RestClient,
+} from './rest-client.ts';
+export { TokenFile } from './token-file.ts';
+export {
+  KubeTransport,
+  type ServerTls,
+  type TransportOptions,
+  type TransportRequest,
+  type TransportResponse,
+} from './transport.ts';
+export { decodeWatchEvent, decodeWatchStream, type WatchEvent, type WatchEventType } from './watch-stream.ts';

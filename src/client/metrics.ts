@@ -1,0 +1,33 @@
+import { Counter, type Registry } from 'prom-client';
+
+type Label = 'code' | 'method' | 'host';
+
+/** controller-runtime's name and help, so dashboards written for Go operators carry over. */
+export const REST_CLIENT_REQUESTS = {
+  name: 'rest_client_requests_total',
+  help: 'Number of HTTP requests, partitioned by status code, method, and host.',
+} as const;
+
+/** The code label of a request that got no HTTP response, as client-go writes it. */
+export const TRANSPORT_ERROR_CODE = '<error>';
+
+export type RequestCounter = Counter<Label>;
+
+/** A registry accepts each name once, so every transport on it shares one counter. */
+const counters = new WeakMap<Registry, RequestCounter>();
+
+/** The request counter on `registry`, or one registered nowhere (still counting) without it. */
+export function restClientRequests(registry?: Registry): RequestCounter {
+  if (!registry)
+    return new Counter({ ...REST_CLIENT_REQUESTS, labelNames: ['code', 'method', 'host'], registers: [] });
+  let counter = counters.get(registry);
+  if (!counter) {
+    counter = new Counter({
+      ...REST_CLIENT_REQUESTS,
+      labelNames: ['code', 'method', 'host'],
+      registers: [registry],
+    });
+    counters.set(registry, counter);
+  }
+  return counter;
+}

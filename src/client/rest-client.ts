@@ -1,0 +1,152 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
+import { KubeTransport, type TransportOptions, type TransportResponse } from './transport.ts';
+import { decodeWatchStream, type WatchEvent } from './watch-stream.ts';
+
+export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
+
+export interface RequestOptions {
+  /** The Accept header, e.g. to ask for PartialObjectMetadata; application/json by default. */
+  accept?: string;
+}
+
+export interface ListMeta {
+  resourceVersion?: string;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+export interface ObjectList<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: ListMeta;
+  items: T[];
+}
+
+/** Reads from the API server: what informers need. Paths are absolute API paths (/api/v1/pods). */
+export interface RestClient {
+  get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T>;
+  list<T>(
+    path: string,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<ObjectList<T>>;
+  /**
+   * Opens a watch (adds watch=true) when iteration starts. Throws ApiError for an error status,
+   * TransportError when the connection fails or breaks, WatchDecodeError for a malformed line; ends
+   * when the server closes the stream (its timeoutSeconds). Breaking out of the loop closes the request.
+   */
+  watch<T>(
+    path: string,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): AsyncIterable<WatchEvent<T>>;
+}
+
+/** RestClient over a KubeTransport: one shared connection pool, every request counted. */
+export class HttpRestClient implements RestClient {
+  readonly transport: KubeTransport;
+  readonly #ownsTransport: boolean;
+
+  constructor(transport: KubeTransport, ownsTransport = false) {
+    this.transport = transport;
+    this.#ownsTransport = ownsTransport;
+  }
+
+  /** A client with a transport of its own, closed by close(). */
+  static fromKubeConfig(kc: KubeConfig, options: TransportOptions = {}): HttpRestClient {
+    return new HttpRestClient(KubeTransport.fromKubeConfig(kc, options), true);
+  }
+
+  async get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
+    const response = await this.#send(path, query, signal, options, false);
+    if (response.status < 200 || response.status > 299) throw await apiErrorOf(response);
+    const text = await response.body.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new ResponseDecodeError(`GET ${path}: response is not JSON: ${text.slice(0, 200)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async list<T>(
+    path: string,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<ObjectList<T>> {
+    const list = await this.get<ObjectList<T> | { items?: null }>(path, query, signal, options);
+    if (list.items === null || list.items === undefined) return { ...list, items: [] };
+    if (!Array.isArray(list.items)) throw new ResponseDecodeError(`GET ${path}: items is not an array`);
+    return list as ObjectList<T>;
+  }
+
+  async *watch<T>(
+    path: string,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+    const response = await this.#send(path, { ...query, watch: true }, signal, options, true);
+    if (response.status !== 200) throw await apiErrorOf(response);
+    try {
+      yield* decodeWatchStream<T>(response.body);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      if (err instanceof WatchDecodeError) throw err;
+      throw new TransportError(`watch ${path}: stream broke: ${(err as Error).message}`, { cause: err });
+    } finally {
+      // Reached on a normal end too; destroying an ended body is a no-op.
+      response.body.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsTransport) await this.transport.close();
+  }
+
+  #send(
+    path: string,
+    query: Query | undefined,
+    signal: AbortSignal | undefined,
+    options: RequestOptions | undefined,
+    streaming: boolean,
+  ): Promise<TransportResponse> {
+    return this.transport.request({
+      method: 'GET',
+      path: withQuery(path, query),
+      ...(options?.accept ? { headers: { accept: options.accept } } : {}),
+      ...(signal ? { signal } : {}),
+      streaming,
+    });
+  }
+}
+
+export function withQuery(path: string, query: Query | undefined): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) params.set(name, String(value));
+  const encoded = params.toString();
+  if (!encoded) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${encoded}`;
+}
+
+async function apiErrorOf(response: TransportResponse): Promise<ApiError> {
+  const text = await response.body.text().catch(() => '');
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (a proxy's HTML page, a plain-text 503): keep the text.
+  }
+  const retryAfter = Number(response.headers['retry-after']);
+  return new ApiError(
+    response.status,
+    body,
+    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+  );
+}
