@@ -1,0 +1,150 @@
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { realClock, type Clock } from '../clock/clock.ts';
+import type { RestClient } from '../client/rest-client.ts';
+import { CACHE_SYNC_POLL_MS } from './defaults.ts';
+import type { ReflectorTimings } from './reflector.ts';
+import { SharedIndexInformer, type SharedInformer } from './shared-informer.ts';
+import type { KubeObject, ResourceRef } from './types.ts';
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  metadataOnly?: boolean;
+  resyncPeriodMs?: number;
+  transform?: (obj: KubeObject) => KubeObject;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- index functions of any object type share one map
+  indexers?: Record<string, (obj: any) => string[]>;
+}
+
+export interface SharedInformerFactoryOptions {
+  client: RestClient;
+  clock?: Clock;
+  logger?: Logger;
+  registry?: Registry;
+  defaultResyncPeriodMs?: number;
+  /** Namespace of informers that name none; all namespaces when absent. */
+  namespace?: string;
+  /** Reflector knobs for every informer (tests shorten them); client-go's values by default. */
+  timings?: Partial<ReflectorTimings>;
+}
+
+interface Entry {
+  informer: SharedIndexInformer<KubeObject>;
+  transform: InformerOptions['transform'];
+  started: boolean;
+}
+
+/**
+ * Hands out one shared informer per (resource, namespace, selectors, metadataOnly) and runs them:
+ * client-go's SharedInformerFactory. Informers created after start() run at the next start().
+ */
+export class SharedInformerFactory {
+  readonly #client: RestClient;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #registry: Registry | undefined;
+  readonly #defaultResyncMs: number;
+  readonly #namespace: string | undefined;
+  readonly #timings: Partial<ReflectorTimings> | undefined;
+  readonly #informers = new Map<string, Entry>();
+  readonly #runs: Promise<void>[] = [];
+  /** Aborted by shutdown(), so it can stop informers whose start signal is still live. */
+  readonly #stop = new AbortController();
+
+  constructor(opts: SharedInformerFactoryOptions) {
+    this.#client = opts.client;
+    this.#clock = opts.clock ?? realClock;
+    this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#registry = opts.registry;
+    this.#defaultResyncMs = opts.defaultResyncPeriodMs ?? 0;
+    this.#namespace = opts.namespace || undefined;
+    this.#timings = opts.timings;
+  }
+
+  /** The same (resource, namespace, selectors, metadataOnly) returns the same informer. */
+  informerFor<T extends KubeObject>(resource: ResourceRef, options: InformerOptions = {}): SharedInformer<T> {
+    const namespace = resource.namespaced ? options.namespace || this.#namespace : undefined;
+    const key = JSON.stringify([
+      resource.group,
+      resource.version,
+      resource.resource,
+      namespace ?? '',
+      options.labelSelector ?? '',
+      options.fieldSelector ?? '',
+      options.metadataOnly ?? false,
+    ]);
+    const existing = this.#informers.get(key);
+    if (existing) {
+      if (options.transform !== existing.transform) {
+        this.#log.warn(
+          { resource: resource.resource },
+          'informer already exists with another transform: keeping the first',
+        );
+      }
+      // New index names are added (built over the cache once); an existing name keeps its function.
+      const known = new Set(existing.informer.indexNames());
+      const added = Object.entries(options.indexers ?? {}).filter(([name]) => !known.has(name));
+      if (added.length > 0) existing.informer.addIndexers(Object.fromEntries(added));
+      return existing.informer as unknown as SharedInformer<T>;
+    }
+    const informer = new SharedIndexInformer<KubeObject>({
+      client: this.#client,
+      resource,
+      namespace,
+      labelSelector: options.labelSelector,
+      fieldSelector: options.fieldSelector,
+      metadataOnly: options.metadataOnly,
+      transform: options.transform,
+      indexers: options.indexers,
+      resyncPeriodMs: options.resyncPeriodMs ?? this.#defaultResyncMs,
+      clock: this.#clock,
+      logger: this.#log,
+      registry: this.#registry,
+      timings: this.#timings,
+    });
+    this.#informers.set(key, { informer, transform: options.transform, started: false });
+    return informer as unknown as SharedInformer<T>;
+  }
+
+  /** Starts every informer not started yet; they run until `signal` aborts or shutdown(). */
+  start(signal: AbortSignal): void {
+    if (this.#stop.signal.aborted) throw new Error('informer factory is shut down');
+    const stop = AbortSignal.any([signal, this.#stop.signal]);
+    for (const entry of this.#informers.values()) {
+      if (entry.started) continue;
+      entry.started = true;
+      this.#runs.push(
+        entry.informer.run(stop).catch((err: unknown) => {
+          this.#log.error(
+            { err, resource: entry.informer.resource.resource },
+            'informer stopped with an error',
+          );
+        }),
+      );
+    }
+  }
+
+  /** True once every started informer has synced; polls every 100 ms; false on timeout or abort. */
+  async waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    const deadline = this.#clock.now() + timeoutMs;
+    const started = [...this.#informers.values()].filter((e) => e.started).map((e) => e.informer);
+    for (;;) {
+      if (started.every((i) => i.hasSynced())) return true;
+      const remaining = deadline - this.#clock.now();
+      if (remaining <= 0 || signal.aborted) return false;
+      try {
+        await this.#clock.sleep(Math.min(CACHE_SYNC_POLL_MS, remaining), signal);
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  /** Stops every informer and waits until each run() has finished. */
+  async shutdown(): Promise<void> {
+    this.#stop.abort(new Error('informer factory shut down'));
+    await Promise.allSettled(this.#runs);
+  }
+}

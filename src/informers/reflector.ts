@@ -1,0 +1,260 @@
+import { pino, type Logger } from 'pino';
+import { realClock, type Clock } from '../clock/clock.ts';
+import { ApiError, isGone, TransportError, WatchDecodeError } from '../client/errors.ts';
+import type { WatchEvent } from '../client/watch-stream.ts';
+import { Backoff, type BackoffOptions } from './backoff.ts';
+import {
+  LIST_PAGE_SIZE,
+  MAX_EXPIRED_LIST_RESTARTS,
+  MIN_WATCH_TIMEOUT_SECONDS,
+  SHORT_WATCH_MS,
+  WATCH_IDLE_GRACE_MS,
+} from './defaults.ts';
+import type { ListWatch } from './list-watch.ts';
+import type { KubeObject } from './types.ts';
+
+/** Where a reflector puts what it learns; called synchronously, in order. */
+export interface ReflectorSink<T> {
+  /** A complete, consistent list: the cache becomes exactly `items`. */
+  replace(items: T[], resourceVersion: string): void;
+  apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void;
+}
+
+/** The reflector's knobs; client-go's values by default (see defaults.ts). */
+export interface ReflectorTimings {
+  pageSize: number;
+  /** timeoutSeconds of each watch is random in [min, 2 * min). */
+  minWatchTimeoutSeconds: number;
+  watchIdleGraceMs: number;
+  shortWatchMs: number;
+  maxExpiredListRestarts: number;
+  backoff: Partial<BackoffOptions>;
+}
+
+export const DEFAULT_REFLECTOR_TIMINGS: Readonly<ReflectorTimings> = Object.freeze({
+  pageSize: LIST_PAGE_SIZE,
+  minWatchTimeoutSeconds: MIN_WATCH_TIMEOUT_SECONDS,
+  watchIdleGraceMs: WATCH_IDLE_GRACE_MS,
+  shortWatchMs: SHORT_WATCH_MS,
+  maxExpiredListRestarts: MAX_EXPIRED_LIST_RESTARTS,
+  backoff: {},
+});
+
+/** Why a list happened: the first one, a 410 on the watch, a malformed event, or another failure. */
+export type ListReason = 'initial' | 'expired' | 'malformed' | 'error';
+
+export interface ReflectorOptions<T> {
+  listWatch: ListWatch;
+  sink: ReflectorSink<T>;
+  /** Turns a decoded object into the stored one (transform, freeze); runs before the sink sees it. */
+  prepare: (obj: KubeObject) => T;
+  clock?: Clock;
+  logger?: Logger;
+  timings?: Partial<ReflectorTimings>;
+  random?: () => number;
+  /** Called after each completed list. */
+  onList?: (reason: ListReason) => void;
+}
+
+interface WatchOutcome {
+  events: number;
+  durationMs: number;
+  /** No byte for timeoutSeconds + grace: the connection was presumed dead and dropped. */
+  idle?: boolean;
+  /** The connection failed or broke (TransportError); the watch can resume from the same version. */
+  broken?: TransportError;
+}
+
+/**
+ * Lists then watches one resource, keeping a sink equal to the server's state: client-go's Reflector.
+ * Lists are consistent reads (no resourceVersion), paginated; watches resume from the last
+ * resourceVersion seen (list, event or bookmark) until the server answers 410, which means a relist.
+ * resourceVersions are opaque: compared for equality only, never ordered.
+ */
+export class Reflector<T> {
+  readonly #listWatch: ListWatch;
+  readonly #sink: ReflectorSink<T>;
+  readonly #prepare: (obj: KubeObject) => T;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #timings: ReflectorTimings;
+  readonly #random: () => number;
+  readonly #backoff: Backoff;
+  readonly #onList: ((reason: ListReason) => void) | undefined;
+  #resourceVersion: string | undefined;
+  #running = false;
+
+  constructor(options: ReflectorOptions<T>) {
+    this.#listWatch = options.listWatch;
+    this.#sink = options.sink;
+    this.#prepare = options.prepare;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ watch: options.listWatch.description });
+    this.#timings = { ...DEFAULT_REFLECTOR_TIMINGS, ...options.timings };
+    this.#random = options.random ?? Math.random;
+    this.#backoff = new Backoff(this.#clock, this.#timings.backoff, this.#random);
+    this.#onList = options.onList;
+  }
+
+  /** The resourceVersion of the last list, event or bookmark applied. */
+  lastSyncResourceVersion(): string | undefined {
+    return this.#resourceVersion;
+  }
+
+  /** Lists and watches until `signal` aborts; resolves once the watch is closed. Never rejects for API errors. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#running) throw new Error(`reflector for ${this.#listWatch.description} is already running`);
+    this.#running = true;
+    let listReason: ListReason | undefined = 'initial';
+    // Events since the last list: a 410 right after a list is not worth an immediate second list.
+    let progress = false;
+    while (!signal.aborted) {
+      let delayMs = 0;
+      const listing = listReason !== undefined;
+      try {
+        if (listReason !== undefined) {
+          await this.#list(signal);
+          this.#onList?.(listReason);
+          listReason = undefined;
+          progress = false;
+        }
+        const outcome = await this.#watch(signal);
+        if (outcome.events > 0) progress = true;
+        const fields = { events: outcome.events, durationMs: outcome.durationMs, err: outcome.broken };
+        if (outcome.idle) {
+          this.#log.warn(fields, 'watch silent past its timeout, presumed dead: reconnecting');
+        } else if (outcome.events === 0 && outcome.durationMs < this.#timings.shortWatchMs) {
+          delayMs = this.#backoff.next();
+          this.#log.warn({ ...fields, delayMs }, 'very short watch: backing off before watching again');
+        } else {
+          this.#log.debug(fields, outcome.broken ? 'watch broke, resuming' : 'watch ended, resuming');
+        }
+      } catch (err) {
+        if (isAborted(signal)) break;
+        if (listing) {
+          delayMs = this.#delayAfter(err);
+          this.#log.warn({ err, delayMs }, 'list failed');
+        } else if (isGone(err)) {
+          listReason = 'expired';
+          if (!progress) delayMs = this.#backoff.next();
+          this.#log.info(
+            { resourceVersion: this.#resourceVersion, delayMs },
+            'resourceVersion expired: relisting',
+          );
+        } else if (err instanceof WatchDecodeError) {
+          listReason = 'malformed';
+          delayMs = this.#backoff.next();
+          this.#log.error({ err, line: err.line, delayMs }, 'malformed watch event: relisting');
+        } else if (err instanceof ApiError && (err.code === 429 || err.code === 503)) {
+          delayMs = this.#delayAfter(err);
+          this.#log.warn({ err, delayMs }, 'watch refused: backing off, then watching from the same version');
+        } else {
+          listReason = 'error';
+          delayMs = this.#delayAfter(err);
+          this.#log.warn({ err, delayMs }, 'watch failed: relisting');
+        }
+      }
+      if (delayMs > 0) await this.#clock.sleep(delayMs, signal).catch(() => undefined);
+    }
+  }
+
+  #delayAfter(err: unknown): number {
+    const delay = this.#backoff.next();
+    const retryAfter = err instanceof ApiError ? err.retryAfterSeconds : undefined;
+    return retryAfter !== undefined ? Math.max(delay, retryAfter * 1000) : delay;
+  }
+
+  async #list(signal: AbortSignal): Promise<void> {
+    const { pageSize, maxExpiredListRestarts } = this.#timings;
+    const items: T[] = [];
+    let token: string | undefined;
+    let expired = 0;
+    for (;;) {
+      const paginate = expired < maxExpiredListRestarts;
+      let page;
+      try {
+        page = await this.#listWatch.list(
+          paginate ? { limit: pageSize, ...(token ? { continue: token } : {}) } : {},
+          signal,
+        );
+      } catch (err) {
+        if (token === undefined || !isGone(err)) throw err;
+        expired++;
+        items.length = 0;
+        token = undefined;
+        this.#log.info({ expired }, 'list continue token expired: listing again from the start');
+        continue;
+      }
+      // Prepared page by page, so a page's raw objects can be collected before the next arrives.
+      for (const raw of page.items) items.push(this.#prepare(raw));
+      token = (paginate && page.metadata?.continue) || undefined;
+      if (token) continue;
+      const resourceVersion = page.metadata?.resourceVersion;
+      if (!resourceVersion) throw new Error('list response has no resourceVersion');
+      this.#sink.replace(items, resourceVersion);
+      this.#resourceVersion = resourceVersion;
+      return;
+    }
+  }
+
+  async #watch(signal: AbortSignal): Promise<WatchOutcome> {
+    const { minWatchTimeoutSeconds, watchIdleGraceMs } = this.#timings;
+    const timeoutSeconds = Math.floor(minWatchTimeoutSeconds * (1 + this.#random()));
+    const idleMs = timeoutSeconds * 1000 + watchIdleGraceMs;
+    const clock = this.#clock;
+    const controller = new AbortController();
+    const onAbort = (): void => {
+      controller.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const started = clock.now();
+    let lastData = started;
+    let events = 0;
+    const idle = { fired: false };
+    // One timer per watch, re-armed for the remaining silence instead of reset on every event.
+    const check = (): void => {
+      const silentMs = clock.now() - lastData;
+      if (silentMs < idleMs) {
+        timer = clock.setTimeout(check, idleMs - silentMs);
+        return;
+      }
+      idle.fired = true;
+      controller.abort(new Error(`watch silent for ${silentMs} ms`));
+    };
+    let timer = clock.setTimeout(check, idleMs);
+    try {
+      const query = {
+        ...(this.#resourceVersion !== undefined ? { resourceVersion: this.#resourceVersion } : {}),
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+      };
+      for await (const event of this.#listWatch.watch(query, controller.signal)) {
+        lastData = clock.now();
+        this.#apply(event);
+        events++;
+      }
+      return { events, durationMs: clock.now() - started };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (idle.fired) return { events, durationMs: clock.now() - started, idle: true };
+      if (err instanceof TransportError) return { events, durationMs: clock.now() - started, broken: err };
+      throw err;
+    } finally {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #apply(event: WatchEvent<KubeObject>): void {
+    if (event.type === 'ERROR') throw ApiError.fromStatus(event.object);
+    const resourceVersion = event.object.metadata?.resourceVersion;
+    // A bookmark only moves the resourceVersion: nothing changed in the cache.
+    if (event.type !== 'BOOKMARK') this.#sink.apply(event.type, this.#prepare(event.object));
+    if (resourceVersion) this.#resourceVersion = resourceVersion;
+  }
+}
+
+/** Read through a call: TypeScript keeps `signal.aborted` narrowed to false across awaits otherwise. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
