@@ -1,0 +1,28 @@
+export { DeadlineExceededError } from './cancellation.ts';
+export {
+  DEFAULT_TIMINGS,
+  LeaderElectionConfigError,
+  resolveTimings,
+  type LeaderElectionTimings,
+} from './config.ts';
+export * as leaderElectionDefaults from './defaults.ts';
+export { leaderElectionIdentity, type IdentitySources } from './identity.ts';
+export { KubernetesLeaseClient } from './kubernetes-lease-client.ts';
+export {
+  LeaderElectionLostError,
+  LeaderElector,
+  type LeaderCallbacks,
+  type LeaderElectionResult,
+  type LeaderElectorOptions,
+  type StopReason,
+} from './leader-elector.ts';
+export {
+  ConflictError,
+  type Lease,
+  type LeaseClient,
+  type LeaseMetadata,
+  type LeaseSpec,
+} from './lease-client.ts';
+export { LeaseLock, type LeaderElectionLock, type LeaseLockOptions } from './lease-lock.ts';
+export { LEADER_ELECTION_METRICS, leaderElectionMetrics, type LeaderElectionMetricSet } from './metrics.ts';
+export { formatMicroTime, type LeaderElectionRecord } from './record.ts';
