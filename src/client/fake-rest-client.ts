@@ -119,19 +119,25 @@ export class FakeRestClient implements RestClient {
     return this.calls.filter((c) => c.verb === verb).length;
   }
 
-  get<T>(path: string, query: Query = {}, _signal?: AbortSignal, options?: RequestOptions): Promise<T> {
+  get<T>(path: string, query: Query = {}, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
     this.calls.push({ verb: 'get', path, query, accept: options?.accept });
-    return Promise.resolve().then(() => this.getHandler(path, query) as T);
+    return abortable(
+      Promise.resolve().then(() => this.getHandler(path, query) as T),
+      signal,
+    );
   }
 
   list<T>(
     path: string,
     query: Query = {},
-    _signal?: AbortSignal,
+    signal?: AbortSignal,
     options?: RequestOptions,
   ): Promise<ObjectList<T>> {
     this.calls.push({ verb: 'list', path, query, accept: options?.accept });
-    return Promise.resolve().then(() => this.listHandler(path, query) as ObjectList<T>);
+    return abortable(
+      Promise.resolve().then(() => this.listHandler(path, query) as ObjectList<T>),
+      signal,
+    );
   }
 
   async *watch<T>(
@@ -173,4 +179,22 @@ export class FakeRestClient implements RestClient {
       items: this.objects.slice(start, end),
     };
   }
+}
+
+/** Like a real request, a pending answer gives way to the caller's abort. */
+function abortable<T>(answer: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return answer;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(signal.reason as Error);
+    };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+    answer.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }

@@ -82,6 +82,7 @@ export class Reflector<T> {
   readonly #backoff: Backoff;
   readonly #onList: ((reason: ListReason) => void) | undefined;
   #resourceVersion: string | undefined;
+  #eventsSinceList = 0;
   #running = false;
 
   constructor(options: ReflectorOptions<T>) {
@@ -106,20 +107,17 @@ export class Reflector<T> {
     if (this.#running) throw new Error(`reflector for ${this.#listWatch.description} is already running`);
     this.#running = true;
     let listReason: ListReason | undefined = 'initial';
-    // Events since the last list: a 410 right after a list is not worth an immediate second list.
-    let progress = false;
     while (!signal.aborted) {
       let delayMs = 0;
-      const listing = listReason !== undefined;
+      let listing = listReason !== undefined;
       try {
         if (listReason !== undefined) {
           await this.#list(signal);
           this.#onList?.(listReason);
           listReason = undefined;
-          progress = false;
+          listing = false;
         }
         const outcome = await this.#watch(signal);
-        if (outcome.events > 0) progress = true;
         const fields = { events: outcome.events, durationMs: outcome.durationMs, err: outcome.broken };
         if (outcome.idle) {
           this.#log.warn(fields, 'watch silent past its timeout, presumed dead: reconnecting');
@@ -136,7 +134,8 @@ export class Reflector<T> {
           this.#log.warn({ err, delayMs }, 'list failed');
         } else if (isGone(err)) {
           listReason = 'expired';
-          if (!progress) delayMs = this.#backoff.next();
+          // A 410 before any event since the list is not worth an immediate second list.
+          if (this.#eventsSinceList === 0) delayMs = this.#backoff.next();
           this.#log.info(
             { resourceVersion: this.#resourceVersion, delayMs },
             'resourceVersion expired: relisting',
@@ -193,6 +192,7 @@ export class Reflector<T> {
       if (!resourceVersion) throw new Error('list response has no resourceVersion');
       this.#sink.replace(items, resourceVersion);
       this.#resourceVersion = resourceVersion;
+      this.#eventsSinceList = 0;
       return;
     }
   }
@@ -251,6 +251,7 @@ export class Reflector<T> {
     // A bookmark only moves the resourceVersion: nothing changed in the cache.
     if (event.type !== 'BOOKMARK') this.#sink.apply(event.type, this.#prepare(event.object));
     if (resourceVersion) this.#resourceVersion = resourceVersion;
+    this.#eventsSinceList++;
   }
 }
 

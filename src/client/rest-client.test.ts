@@ -1,0 +1,285 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { Registry, register } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiConfiguration } from './api-configuration.ts';
+import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
+import { HttpRestClient, withQuery } from './rest-client.ts';
+import { KubeTransport } from './transport.ts';
+
+type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+
+/** A stand-in API server on loopback: routes by path, records requests and connections. */
+class LocalServer {
+  readonly requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] =
+    [];
+  connections = 0;
+  readonly routes = new Map<string, Route>();
+  readonly #server: Server;
+
+  constructor() {
+    this.#server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8').on('data', (c: string) => (body += c));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://local');
+        this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        const route = this.routes.get(url.pathname);
+        if (route) route(req, res, url);
+        else
+          json(res, 404, {
+            kind: 'Status',
+            code: 404,
+            reason: 'NotFound',
+            message: `${url.pathname} not found`,
+          });
+      });
+    });
+    this.#server.on('connection', () => this.connections++);
+  }
+
+  async listen(): Promise<string> {
+    this.#server.listen(0, '127.0.0.1');
+    await once(this.#server, 'listening');
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    this.#server.close();
+    await once(this.#server, 'close');
+  }
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+function kubeConfigFor(server: string, user: Record<string, unknown> = { token: 't0k' }): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'local', server, skipTLSVerify: true }],
+    users: [{ name: 'me', ...user }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'me' }],
+    currentContext: 'local',
+  });
+  return kc;
+}
+
+async function consume(events: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const event of events) out.push(event);
+  return out;
+}
+
+const pod = (name: string) => ({ metadata: { namespace: 'ns', name, resourceVersion: '1' } });
+
+describe('HttpRestClient over a local server', () => {
+  const server = new LocalServer();
+  const registry = new Registry();
+  let base: string;
+  let client: HttpRestClient;
+
+  beforeAll(async () => {
+    base = await server.listen();
+    client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), { registry });
+    server.routes.set('/api/v1/namespaces/ns/pods', (_req, res, url) => {
+      if (url.searchParams.get('watch') !== 'true') {
+        json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '7' }, items: [pod('a')] });
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(`${JSON.stringify({ type: 'ADDED', object: pod('a') })}\n`);
+      setTimeout(() => {
+        res.write(
+          `${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } })}\n`,
+        );
+        if (url.searchParams.get('labelSelector') === 'bad')
+          res.write('{"type":"MODIFIED","object":{"metad\n');
+        if (url.searchParams.get('labelSelector') !== 'hang') res.end();
+      }, 20);
+    });
+    server.routes.set('/api/v1/namespaces/empty/pods', (_req, res) => {
+      json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '1' }, items: null });
+    });
+    server.routes.set('/busy', (_req, res) => {
+      res.writeHead(503, { 'retry-after': '5' }).end('overloaded');
+    });
+    server.routes.set('/not-json', (_req, res) => {
+      res.writeHead(200).end('hello');
+    });
+  });
+  afterAll(async () => {
+    await client.transport.destroy();
+    await server.close();
+  });
+
+  it('lists with the bearer token, a JSON accept header and our user agent', async () => {
+    const list = await client.list(`/api/v1/namespaces/ns/pods`, { limit: 500, continue: undefined });
+    expect(list).toMatchObject({ metadata: { resourceVersion: '7' }, items: [pod('a')] });
+    const request = server.requests.at(-1);
+    expect(request?.url).toBe('/api/v1/namespaces/ns/pods?limit=500');
+    expect(request?.headers).toMatchObject({
+      authorization: 'Bearer t0k',
+      accept: 'application/json',
+      'user-agent': 'pod-sync-operator',
+    });
+    expect(await client.list('/api/v1/namespaces/empty/pods')).toMatchObject({ items: [] });
+  });
+
+  it('sends the accept header asked for', async () => {
+    await client.get('/api/v1/namespaces/ns/pods', {}, undefined, { accept: 'application/json;as=Table' });
+    expect(server.requests.at(-1)?.headers.accept).toBe('application/json;as=Table');
+  });
+
+  it('throws ApiError with the code, reason and body of an error status', async () => {
+    const notFound = await client.get('/api/v1/namespaces/ns/pods/missing').catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(ApiError);
+    expect(notFound).toMatchObject({ code: 404, reason: 'NotFound', body: { kind: 'Status', code: 404 } });
+    const busy = await client.get('/busy').catch((e: unknown) => e);
+    expect(busy).toMatchObject({
+      code: 503,
+      reason: 'ServiceUnavailable',
+      body: 'overloaded',
+      retryAfterSeconds: 5,
+    });
+    await expect(client.get('/not-json')).rejects.toBeInstanceOf(ResponseDecodeError);
+  });
+
+  it('streams watch events until the server ends the response', async () => {
+    const events = [];
+    for await (const event of client.watch('/api/v1/namespaces/ns/pods', { resourceVersion: '7' }))
+      events.push(event);
+    expect(events).toEqual([
+      { type: 'ADDED', object: pod('a') },
+      { type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } },
+    ]);
+    expect(server.requests.at(-1)?.url).toBe('/api/v1/namespaces/ns/pods?resourceVersion=7&watch=true');
+  });
+
+  it('surfaces a malformed watch line as WatchDecodeError after the events before it', async () => {
+    const types: string[] = [];
+    const err = await (async () => {
+      for await (const event of client.watch('/api/v1/namespaces/ns/pods', { labelSelector: 'bad' }))
+        types.push(event.type);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WatchDecodeError);
+    expect(types).toEqual(['ADDED', 'BOOKMARK']);
+  });
+
+  it('closes a watch when its signal aborts, rejecting with the reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const types: string[] = [];
+    const err = await (async () => {
+      for await (const event of client.watch(
+        '/api/v1/namespaces/ns/pods',
+        { labelSelector: 'hang' },
+        controller.signal,
+      )) {
+        types.push(event.type);
+        if (event.type === 'BOOKMARK') controller.abort(reason);
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBe(reason);
+    expect(types).toEqual(['ADDED', 'BOOKMARK']);
+  });
+
+  it('throws ApiError when a watch is refused', async () => {
+    const err = await consume(client.watch('/api/v1/namespaces/none/pods')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 404 });
+  });
+
+  it('reuses one kept-alive connection for sequential requests', async () => {
+    const before = server.connections;
+    for (let i = 0; i < 10; i++) await client.list('/api/v1/namespaces/ns/pods');
+    expect(server.connections - before).toBeLessThanOrEqual(1);
+  });
+
+  it('counts every request by code, method and host:port in the registry it was given', async () => {
+    const host = new URL(base).host;
+    await client.get('/busy').catch(() => undefined);
+    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
+    const count = (code: string) =>
+      values.find((v) => v.labels.code === code && v.labels.method === 'GET' && v.labels.host === host)
+        ?.value;
+    expect(count('200')).toBeGreaterThan(5);
+    expect(count('404')).toBeGreaterThanOrEqual(2);
+    expect(count('503')).toBeGreaterThanOrEqual(2);
+    expect(register.getSingleMetric('rest_client_requests_total')).toBeUndefined();
+  });
+
+  it('serves the generated client-node APIs through the same transport', async () => {
+    server.routes.set('/api/v1/namespaces/ns/pods/a', (_req, res) => {
+      json(res, 200, { apiVersion: 'v1', kind: 'Pod', ...pod('a'), spec: { containers: [] } });
+    });
+    const core = new CoreV1Api(apiConfiguration(client.transport));
+    const read = await core.readNamespacedPod({ namespace: 'ns', name: 'a' });
+    expect(read.metadata?.name).toBe('a');
+    expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer t0k');
+    await core
+      .createNamespacedPod({ namespace: 'ns', body: { metadata: { name: 'b' } } })
+      .catch(() => undefined);
+    const post = server.requests.at(-1);
+    expect(post).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
+    expect(JSON.parse(post?.body ?? '{}')).toEqual({ metadata: { name: 'b' } });
+    const err = await core.readNamespacedPod({ namespace: 'ns', name: 'zzz' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 404 });
+    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
+    expect(values.some((v) => v.labels.method === 'POST' && v.labels.code === '200')).toBe(true);
+  });
+
+  it('keeps the path prefix of the kubeconfig server', async () => {
+    const prefixed = new HttpRestClient(
+      KubeTransport.fromKubeConfig(kubeConfigFor(`${base}/k8s/clusters/c1/`)),
+    );
+    await prefixed.get('/version').catch(() => undefined);
+    expect(server.requests.at(-1)?.url).toBe('/k8s/clusters/c1/version');
+    await prefixed.transport.destroy();
+  });
+});
+
+describe('HttpRestClient transport failures', () => {
+  it('throws TransportError and counts "<error>" when nothing listens', async () => {
+    const idle = new LocalServer();
+    const base = await idle.listen();
+    await idle.close();
+    const registry = new Registry();
+    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), { registry });
+    await expect(client.get('/api')).rejects.toBeInstanceOf(TransportError);
+    const err = await consume(client.watch('/api/v1/pods')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values;
+    expect(values).toEqual([
+      { value: 2, labels: { code: '<error>', method: 'GET', host: new URL(base).host } },
+    ]);
+    await client.close();
+    await expect(client.get('/api')).rejects.toThrow(/closed/);
+  });
+
+  it('refuses plain http unless the kubeconfig skips TLS verification explicitly', () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: false }],
+      users: [{ name: 'u', token: 'x' }],
+      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+      currentContext: 'c',
+    });
+    expect(() => KubeTransport.fromKubeConfig(kc)).toThrow(/insecure-skip-tls-verify/);
+  });
+});
+
+describe('withQuery', () => {
+  it('encodes values and skips undefined ones', () => {
+    expect(withQuery('/p', { a: 'x y', b: undefined, c: true, d: 5 })).toBe('/p?a=x+y&c=true&d=5');
+    expect(withQuery('/p?x=1', { y: 2 })).toBe('/p?x=1&y=2');
+    expect(withQuery('/p', { b: undefined })).toBe('/p');
+  });
+});
