@@ -1,22 +1,31 @@
 #!/usr/bin/env node
-import { CoreV1Api, VersionApi } from '@kubernetes/client-node';
-import { loadKubeConfig } from './config/kubeconfig.ts';
+// The composition root: API server -> reflector -> store -> handlers -> queue -> workers -> reconciler,
+// wired here and nowhere else; every piece lives in the folder named for it.
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { apiConfiguration, HttpRestClient } from './client/index.ts';
 import { parseCommandLine, usage, UsageError } from './config/flags.ts';
+import { loadKubeConfig } from './config/kubeconfig.ts';
+import { podNamespace } from './config/pod-namespace.ts';
+import type { Settings } from './config/settings.ts';
+import { PodSyncController } from './controllers/pod-sync/pod-sync-controller.ts';
+import { SharedInformerFactory } from './informers/index.ts';
+import {
+  KubernetesLeaseClient,
+  LeaderElector,
+  LeaseLock,
+  leaderElectionIdentity,
+} from './leaderelection/index.ts';
 import { createLogger } from './logging/logger.ts';
-import { VERSION } from './version.ts';
+import { defaultControllerRateLimiter } from './queue/index.ts';
+import { healthHandler } from './server/health-server.ts';
+import { listen, type ListeningServer } from './server/listen.ts';
+import { metricsHandler } from './server/metrics-server.ts';
+import { handleShutdownSignals } from './signals.ts';
+import { USER_AGENT, VERSION } from './version.ts';
 
-/** Counts pods a page at a time, as the informers will list them, so a large cluster is not one response. */
-async function countPods(core: CoreV1Api): Promise<number> {
-  let count = 0;
-  let token: string | undefined;
-  do {
-    const page = await core.listPodForAllNamespaces({ limit: 500, _continue: token });
-    count += page.items.length;
-    token = page.metadata?._continue || undefined;
-  } while (token);
-  return count;
-}
-
+/** Exit codes: 0 clean shutdown, 1 runtime failure (cache sync timeout, leadership lost), 2 bad input. */
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -37,22 +46,142 @@ async function main(): Promise<number> {
   const { settings } = parsed;
   const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
   try {
-    const { kubeConfig, source } = loadKubeConfig({
-      flag: settings.kubeconfig,
-      serviceAccountDir: settings.serviceAccountDir,
-    });
-    const server = kubeConfig.getCurrentCluster()?.server;
-    const version = await kubeConfig.makeApiClient(VersionApi).getCode();
-    const pods = await countPods(kubeConfig.makeApiClient(CoreV1Api));
-    log.info(
-      { kubeconfig: source, server, serverVersion: version.gitVersion, pods },
-      'connected to the API server',
-    );
-    return 0;
+    return await runOperator(settings, log);
   } catch (err) {
     log.error({ err: { message: (err as Error).message } }, 'start-up failed');
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }
 
+async function runOperator(settings: Settings, log: Logger): Promise<number> {
+  const { kubeConfig, source } = loadKubeConfig({
+    flag: settings.kubeconfig,
+    master: settings.master,
+    serviceAccountDir: settings.serviceAccountDir,
+  });
+  const leaseNamespace = settings.leaderElect ? leaderElectionNamespace(settings) : undefined;
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const client = HttpRestClient.fromKubeConfig(kubeConfig, { registry, logger: log, userAgent: USER_AGENT });
+  const factory = new SharedInformerFactory({
+    client,
+    logger: log,
+    registry,
+    defaultResyncPeriodMs: settings.resyncPeriodMs,
+    ...(settings.namespace ? { namespace: settings.namespace } : {}),
+  });
+  const podSync = new PodSyncController({
+    factory,
+    ...(settings.namespace ? { namespace: settings.namespace } : {}),
+    ...(settings.labelSelector ? { labelSelector: settings.labelSelector } : {}),
+    workers: settings.workers,
+    maxRetries: settings.maxRetries,
+    rateLimiter: defaultControllerRateLimiter({
+      baseDelayMs: settings.retryBaseDelayMs,
+      maxDelayMs: settings.retryMaxDelayMs,
+    }),
+    cacheSyncTimeoutMs: settings.cacheSyncTimeoutMs,
+    shutdownTimeoutMs: settings.gracefulShutdownTimeoutMs,
+    logger: log,
+    registry,
+  });
+
+  const shutdown = new AbortController();
+  handleShutdownSignals(shutdown, log);
+  const servers: ListeningServer[] = [];
+  const closeServers = () => Promise.all(servers.splice(0).map((s) => s.close()));
+  // Informers outlive the workers: they stop only after the last in-flight sync has drained.
+  const informers = new AbortController();
+  try {
+    if (settings.metricsBindAddress !== '0') {
+      servers.push(await listen('metrics server', settings.metricsBindAddress, metricsHandler(registry)));
+    }
+    if (settings.healthProbeBindAddress !== '0') {
+      const synced = (): true | string => podSync.pods.hasSynced() || 'pod cache not synced';
+      servers.push(
+        await listen(
+          'health probe server',
+          settings.healthProbeBindAddress,
+          healthHandler({ caches: synced }),
+        ),
+      );
+    }
+    log.info(
+      {
+        version: VERSION,
+        kubeconfig: source,
+        server: kubeConfig.getCurrentCluster()?.server,
+        namespace: settings.namespace || '(all)',
+        servers: servers.map((s) => s.address),
+      },
+      'starting pod-sync-operator',
+    );
+
+    // Caches run on every replica, as controller-runtime's do, so a standby takes over warm.
+    factory.start(informers.signal);
+    if (!(await factory.waitForCacheSync(shutdown.signal, settings.cacheSyncTimeoutMs))) {
+      if (shutdown.signal.aborted) return 0;
+      log.error(
+        { timeoutMs: settings.cacheSyncTimeoutMs },
+        'caches did not sync in time: is the API server reachable, and may this identity list pods, replicasets and jobs?',
+      );
+      return 1;
+    }
+    log.info('caches synced');
+
+    if (!leaseNamespace) {
+      await podSync.run(shutdown.signal);
+      return 0;
+    }
+    const identity = leaderElectionIdentity();
+    const elector = new LeaderElector({
+      lock: new LeaseLock({
+        client: new KubernetesLeaseClient(new CoordinationV1Api(apiConfiguration(client.transport))),
+        namespace: leaseNamespace,
+        name: settings.leaderElectionId,
+        identity,
+      }),
+      leaseDurationMs: settings.leaseDurationMs,
+      renewDeadlineMs: settings.renewDeadlineMs,
+      retryPeriodMs: settings.retryPeriodMs,
+      logger: log,
+      registry,
+      callbacks: {
+        onStartedLeading: (leading) => {
+          log.info({ identity }, 'became the leader: starting workers');
+          return podSync.run(leading);
+        },
+        onNewLeader: (holder) => {
+          if (holder && holder !== identity) log.info({ leader: holder }, 'another replica leads');
+        },
+      },
+    });
+    const result = await elector.run(shutdown.signal);
+    if (result.reason === 'lost') {
+      log.error({ err: { message: result.error.message } }, 'leader election lost: exiting');
+      return 1;
+    }
+    return 0;
+  } finally {
+    informers.abort();
+    await factory.shutdown();
+    await closeServers();
+    await client.close();
+    log.info('stopped');
+  }
+}
+
+function leaderElectionNamespace(settings: Settings): string {
+  const namespace = settings.leaderElectionNamespace || podNamespace(settings.serviceAccountDir, process.env);
+  if (!namespace) {
+    throw new UsageError(
+      '--leader-elect needs --leader-election-namespace when not running in a pod (no service-account namespace file, no $POD_NAMESPACE)',
+    );
+  }
+  return namespace;
+}
+
 process.exitCode = await main();
+// Ending by itself lets pino's last lines out; a handle that should have closed must not keep us alive.
+setTimeout(() => process.exit(), 2_000).unref();

@@ -1,0 +1,49 @@
+import { once } from 'node:events';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ListeningServer {
+  /** host:port actually bound (port 0 resolves to the kernel's choice). */
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/** Splits a controller-runtime style bind address: ":8080" (every interface), "127.0.0.1:0", "[::1]:9090". */
+export function parseBindAddress(bind: string): { host: string | undefined; port: number } {
+  const colon = bind.lastIndexOf(':');
+  const host = bind.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host: host === '' ? undefined : host, port: Number(bind.slice(colon + 1)) };
+}
+
+/** Starts an HTTP server on `bind`; rejects with one line naming the address when it cannot bind. */
+export async function listen(name: string, bind: string, handler: RequestListener): Promise<ListeningServer> {
+  const { host, port } = parseBindAddress(bind);
+  const server: Server = createServer(handler);
+  // Probes and scrapes are short; idle keep-alive sockets must not hold up shutdown.
+  server.keepAliveTimeout = 5_000;
+  server.listen(port, host);
+  try {
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([err]) => Promise.reject(err as Error)),
+    ]);
+  } catch (err) {
+    throw new Error(
+      `${name} cannot listen on ${bind}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { cause: err },
+    );
+  }
+  const info = server.address() as AddressInfo;
+  const address = info.family === 'IPv6' ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
+  return {
+    address,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+}
