@@ -6,8 +6,11 @@
  */
 export const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000;
 
-/** An idle pooled socket is closed after 90 s, Go's http.Transport IdleConnTimeout. */
-export const IDLE_SOCKET_TIMEOUT_MS = 90_000;
+/**
+ * An idle pooled socket is closed after 30 s: before the 60 s idle timeout of common cloud load
+ * balancers closes it under us, since undici does not retry a request sent on a socket being closed.
+ */
+export const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 
 /** A token file is re-read at most once a minute, as client-go's cached file token source does. */
 export const TOKEN_FILE_REREAD_MS = 60_000;

@@ -16,7 +16,8 @@ export {
   WatchDecodeError,
   type Status,
 } from './errors.ts';
-export { FakeRestClient, FakeWatch } from './fake-rest-client.ts';
+/** For unit tests of code that takes a RestClient. */
+export { FakeRestClient, FakeWatch, type FakeCall } from './fake-rest-client.ts';
 export {
   REST_CLIENT_REQUESTS,
   restClientRequests,

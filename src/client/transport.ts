@@ -51,10 +51,6 @@ export interface TransportResponse {
  * The connection pool to one API server, built once from a kubeconfig cluster and user and shared by
  * every request of the process (client-node 2.0 builds a new undici Agent, i.e. a new TLS connection,
  * per request). Counts every request in rest_client_requests_total.
- *
- * HTTP/1.1, not h2: each watch holds its own keep-alive socket (a few informers, a few sockets), so a
- * silently dead socket stalls one watch instead of every watch and request multiplexed on one h2
- * connection, and undici's HTTP/1.1 client is its most mature path.
  */
 export class KubeTransport {
   /** The kubeconfig's server URL, e.g. https://127.0.0.1:6443. */
@@ -177,6 +173,7 @@ export class KubeTransport {
     if (this.#pool && this.#poolIdentity === fingerprint) return this.#pool;
     const previous = this.#pool;
     this.#pool = new Pool(this.#origin, {
+      // HTTP/1.1: each watch holds its own socket (one per informer), so a dead one stalls one watch, not all multiplexed on one h2 connection.
       allowH2: false,
       connections: this.#maxConnections,
       keepAliveTimeout: IDLE_SOCKET_TIMEOUT_MS,
