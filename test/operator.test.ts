@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,6 +68,12 @@ describe('the operator process', () => {
       expect(text, name).toContain(name);
     }
     expect(text).toMatch(/pod_sync_transitions_total\{type="added"\} 2/);
+    // Every metric family we expose is documented in the README's table.
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] ?? '');
+    const ours = families.filter((f) => !/^(process|nodejs)_/.test(f));
+    expect(ours.length).toBeGreaterThan(15);
+    expect(ours.filter((f) => !readme.includes(`\`${f}\``))).toEqual([]);
     const token = adminKubeConfig().getCurrentUser()?.token ?? 'no-token';
     expect(JSON.stringify(op.lines)).not.toContain(token);
 
