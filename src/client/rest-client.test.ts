@@ -115,6 +115,11 @@ describe('HttpRestClient over a local server', () => {
     server.routes.set('/not-json', (_req, res) => {
       res.writeHead(200).end('hello');
     });
+    server.routes.set('/cut', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"items":');
+      setTimeout(() => res.socket?.destroy(), 10);
+    });
   });
   afterAll(async () => {
     await client.transport.destroy();
@@ -151,6 +156,7 @@ describe('HttpRestClient over a local server', () => {
       retryAfterSeconds: 5,
     });
     await expect(client.get('/not-json')).rejects.toBeInstanceOf(ResponseDecodeError);
+    await expect(client.get('/cut')).rejects.toBeInstanceOf(TransportError);
   });
 
   it('streams watch events until the server ends the response', async () => {

@@ -63,7 +63,13 @@ export class HttpRestClient implements RestClient {
   async get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
     const response = await this.#send(path, query, signal, options, false);
     if (response.status < 200 || response.status > 299) throw await apiErrorOf(response);
-    const text = await response.body.text();
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new TransportError(`GET ${path}: response broke: ${(err as Error).message}`, { cause: err });
+    }
     try {
       return JSON.parse(text) as T;
     } catch (err) {
