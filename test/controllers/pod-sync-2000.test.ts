@@ -1,0 +1,60 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { realClock } from '../../src/clock/clock.ts';
+import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
+import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
+import { SharedInformerFactory } from '../../src/informers/index.ts';
+import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import { captureLogs } from '../helpers/logs.ts';
+import { inParallel } from '../informers/helpers.ts';
+
+const COUNT = 2_000;
+
+async function value(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return values
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('pod sync controller at 2,000 pods', () => {
+  it('lists them page by page and syncs each pod exactly once at start', async () => {
+    const registry = new Registry();
+    const client = HttpRestClient.fromKubeConfig(adminKubeConfig(), { registry });
+    const core = new CoreV1Api(apiConfiguration(client.transport));
+    const namespace = await createNamespace('sync-2000');
+    const names = Array.from({ length: COUNT }, (_, i) => `pod-${String(i).padStart(4, '0')}`);
+    await inParallel(names, 20, (name) => core.createNamespacedPod({ namespace, body: podManifest(name) }));
+    const creates = await value(registry, 'rest_client_requests_total', { method: 'POST' });
+
+    const { logger, lines } = captureLogs('info');
+    const factory = new SharedInformerFactory({ client, logger, registry });
+    const podSync = new PodSyncController({ factory, namespace, logger, registry, workers: 2 });
+    const stop = new AbortController();
+    factory.start(stop.signal);
+    const running = podSync.run(stop.signal);
+    try {
+      const success = () => value(registry, 'controller_runtime_reconcile_total', { result: 'success' });
+      await eventually(async () => (await success()) >= COUNT, 60_000);
+      await realClock.sleep(1_000);
+
+      const added = new Map<string, number>();
+      for (const line of lines)
+        if (line.event === 'added') added.set(String(line.key), (added.get(String(line.key)) ?? 0) + 1);
+      expect(added.size).toBe(COUNT);
+      expect([...added.values()].every((n) => n === 1)).toBe(true);
+      expect(await success()).toBe(COUNT);
+      expect(await value(registry, 'controller_runtime_reconcile_total', { result: 'error' })).toBe(0);
+      // Pods at 500 a page: at least 4 list requests (plus one each for the owner caches).
+      const gets = await value(registry, 'rest_client_requests_total', { method: 'GET' });
+      expect(gets).toBeGreaterThanOrEqual(4 + 2);
+      expect(creates).toBe(COUNT + 0);
+    } finally {
+      stop.abort();
+      await running;
+      await factory.shutdown();
+      await client.close();
+    }
+  });
+});
