@@ -63,7 +63,12 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const client = HttpRestClient.fromKubeConfig(kubeConfig, { registry, logger: log, userAgent: USER_AGENT });
+  const client = HttpRestClient.fromKubeConfig(kubeConfig, {
+    registry,
+    logger: log,
+    userAgent: USER_AGENT,
+    rateLimit: { qps: settings.kubeApiQps, burst: settings.kubeApiBurst },
+  });
   const factory = new SharedInformerFactory({
     client,
     logger: log,

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry, register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../clock/fake-clock.ts';
 import { apiConfiguration } from './api-configuration.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { HttpRestClient, withQuery } from './rest-client.ts';
@@ -289,3 +290,43 @@ describe('withQuery', () => {
     expect(withQuery('/p', { b: undefined })).toBe('/p');
   });
 });
+
+describe('client-side rate limit', () => {
+  it('lets a burst through, then paces requests at qps on the injected clock', async () => {
+    const server = new LocalServer();
+    server.routes.set('/api/v1/namespaces/ns/pods', (_req, res) => {
+      json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '1' }, items: [] });
+    });
+    const base = await server.listen();
+    const clock = new FakeClock(0);
+    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), {
+      clock,
+      rateLimit: { qps: 2, burst: 3 },
+    });
+    try {
+      const done: number[] = [];
+      const requests = Array.from({ length: 5 }, (_, i) =>
+        client.list('/api/v1/namespaces/ns/pods').then(() => done.push(i)),
+      );
+      await waitUntil(() => done.length === 3);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(done).toHaveLength(3); // the burst
+      clock.step(499);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(done).toHaveLength(3);
+      clock.step(1); // 1/qps = 500 ms per token
+      await waitUntil(() => done.length === 4);
+      clock.step(500);
+      await Promise.all(requests);
+      expect(server.requests).toHaveLength(5);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(condition()).toBe(true);
+}

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { Pool, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock/clock.ts';
+import { BucketRateLimiter } from '../queue/rate-limiters.ts';
 import {
   credentialsFromKubeConfig,
   pemOf,
@@ -28,6 +29,11 @@ export interface TransportOptions {
   userAgent?: string;
   /** Cap on sockets to the API server; unlimited by default because every HTTP/1.1 watch holds one. */
   maxConnections?: number;
+  /**
+   * Client-side rate limit, a token bucket over every request (a watch counts once, when it opens),
+   * as client-go's QPS and Burst. Unlimited when absent.
+   */
+  rateLimit?: { qps: number; burst: number };
 }
 
 export interface TransportRequest {
@@ -65,6 +71,8 @@ export class KubeTransport {
   readonly #log: Logger;
   readonly #userAgent: string;
   readonly #maxConnections: number | null;
+  readonly #clock: Clock;
+  readonly #limiter: BucketRateLimiter<string> | undefined;
   #pool: Pool | undefined;
   #poolIdentity: string | undefined;
   #lastIdentity: ClientIdentity | undefined;
@@ -88,6 +96,9 @@ export class KubeTransport {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#userAgent = options.userAgent ?? USER_AGENT;
     this.#maxConnections = options.maxConnections ?? null;
+    this.#clock = options.clock ?? realClock;
+    const limit = options.rateLimit;
+    this.#limiter = limit && new BucketRateLimiter<string>(limit.qps, limit.burst, this.#clock);
   }
 
   /** The current context's cluster and user of `kc`. Proxies (cluster proxy-url) are not supported. */
@@ -113,6 +124,9 @@ export class KubeTransport {
 
   async request(req: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) throw new Error('transport is closed');
+    // Reserves the next token now, so concurrent requests queue in order behind the burst.
+    const wait = this.#limiter?.when('') ?? 0;
+    if (wait > 0) await this.#clock.sleep(wait, req.signal);
     let response: Dispatcher.ResponseData;
     try {
       const credentials = await this.#credentials.credentials();
