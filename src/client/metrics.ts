@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { perRegistry } from '../metrics/per-registry.ts';
 
 type Label = 'code' | 'method' | 'host';
 
@@ -13,21 +14,8 @@ export const TRANSPORT_ERROR_CODE = '<error>';
 
 export type RequestCounter = Counter<Label>;
 
-/** A registry accepts each name once, so every transport on it shares one counter. */
-const counters = new WeakMap<Registry, RequestCounter>();
-
 /** The request counter on `registry`, or one registered nowhere (still counting) without it. */
-export function restClientRequests(registry?: Registry): RequestCounter {
-  if (!registry)
-    return new Counter({ ...REST_CLIENT_REQUESTS, labelNames: ['code', 'method', 'host'], registers: [] });
-  let counter = counters.get(registry);
-  if (!counter) {
-    counter = new Counter({
-      ...REST_CLIENT_REQUESTS,
-      labelNames: ['code', 'method', 'host'],
-      registers: [registry],
-    });
-    counters.set(registry, counter);
-  }
-  return counter;
-}
+export const restClientRequests = perRegistry(
+  (registers): RequestCounter =>
+    new Counter({ ...REST_CLIENT_REQUESTS, labelNames: ['code', 'method', 'host'], registers }),
+);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '../metrics/per-registry.ts';
 
 /** controller-runtime's reconcile_time_seconds buckets, so existing dashboards read ours unchanged. */
 export const RECONCILE_TIME_BUCKETS: readonly number[] = [
@@ -20,8 +21,6 @@ export interface ControllerMetricSet {
   /** Ours, not controller-runtime's: keys given up on after the last retry. */
   droppedKeys: Counter<'controller'>;
 }
-
-const byRegistry = new WeakMap<Registry, ControllerMetricSet>();
 
 function create(registers: Registry[]): ControllerMetricSet {
   return {
@@ -72,15 +71,7 @@ function create(registers: Registry[]): ControllerMetricSet {
 }
 
 /** The metric set for a registry, created on first use; without a registry, metrics go nowhere. */
-export function controllerMetrics(registry?: Registry): ControllerMetricSet {
-  if (!registry) return create([]);
-  let set = byRegistry.get(registry);
-  if (!set) {
-    set = create([registry]);
-    byRegistry.set(registry, set);
-  }
-  return set;
-}
+export const controllerMetrics = perRegistry(create);
 
 /** Pre-initialises a controller's series to 0, as controller-runtime does, so rates exist from the start. */
 export function initControllerSeries(set: ControllerMetricSet, controller: string, workers: number): void {

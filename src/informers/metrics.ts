@@ -1,4 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
+import { Counter } from 'prom-client';
+import { perRegistry } from '../metrics/per-registry.ts';
 
 type Label = 'resource' | 'reason';
 
@@ -9,15 +10,8 @@ export const INFORMER_LISTS = {
 
 export type ListCounter = Counter<Label>;
 
-/** A registry accepts each name once, so every informer on it shares one counter. */
-const counters = new WeakMap<Registry, ListCounter>();
-
 /** The list counter on `registry`, or one registered nowhere without it. */
-export function informerLists(registry?: Registry): ListCounter {
-  const make = (registers: Registry[]): ListCounter =>
-    new Counter({ ...INFORMER_LISTS, labelNames: ['resource', 'reason'], registers });
-  if (!registry) return make([]);
-  let counter = counters.get(registry);
-  if (!counter) counters.set(registry, (counter = make([registry])));
-  return counter;
-}
+export const informerLists = perRegistry(
+  (registers): ListCounter =>
+    new Counter({ ...INFORMER_LISTS, labelNames: ['resource', 'reason'], registers }),
+);

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { perRegistry } from '../metrics/per-registry.ts';
 
 /** Names and help strings of client-go's leader election metrics (as controller-runtime registers them). */
 export const LEADER_ELECTION_METRICS = {
@@ -24,8 +25,6 @@ export interface LeaderElectionMetricSet {
   transitions: Gauge<'name'>;
 }
 
-const byRegistry = new WeakMap<Registry, LeaderElectionMetricSet>();
-
 function create(registers: Registry[]): LeaderElectionMetricSet {
   const m = LEADER_ELECTION_METRICS;
   return {
@@ -36,12 +35,4 @@ function create(registers: Registry[]): LeaderElectionMetricSet {
 }
 
 /** The metric set of a registry, created on first use; without a registry the metrics go nowhere. */
-export function leaderElectionMetrics(registry?: Registry): LeaderElectionMetricSet {
-  if (!registry) return create([]);
-  let set = byRegistry.get(registry);
-  if (!set) {
-    set = create([registry]);
-    byRegistry.set(registry, set);
-  }
-  return set;
-}
+export const leaderElectionMetrics = perRegistry(create);

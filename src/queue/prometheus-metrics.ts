@@ -1,4 +1,5 @@
 import { Counter, exponentialBuckets, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '../metrics/per-registry.ts';
 import type {
   CounterMetric,
   GaugeMetric,
@@ -57,28 +58,19 @@ interface WorkqueueMetricSet {
   retries: Counter<Label>;
 }
 
-/** A registry accepts each name once, so every provider on it shares one set of metric objects. */
-const metricSets = new WeakMap<Registry, WorkqueueMetricSet>();
-
-function metricSetFor(registry: Registry): WorkqueueMetricSet {
-  let set = metricSets.get(registry);
-  if (!set) {
-    const registers = [registry];
-    const m = WORKQUEUE_METRICS;
-    const buckets = [...WORKQUEUE_DURATION_BUCKETS];
-    set = {
-      depth: new Gauge({ ...m.depth, labelNames: LABELS, registers }),
-      adds: new Counter({ ...m.adds, labelNames: LABELS, registers }),
-      latency: new Histogram({ ...m.latency, labelNames: LABELS, buckets, registers }),
-      workDuration: new Histogram({ ...m.workDuration, labelNames: LABELS, buckets, registers }),
-      unfinishedWork: new Gauge({ ...m.unfinishedWork, labelNames: LABELS, registers }),
-      longestRunningProcessor: new Gauge({ ...m.longestRunningProcessor, labelNames: LABELS, registers }),
-      retries: new Counter({ ...m.retries, labelNames: LABELS, registers }),
-    };
-    metricSets.set(registry, set);
-  }
-  return set;
-}
+const metricSetFor = perRegistry((registers): WorkqueueMetricSet => {
+  const m = WORKQUEUE_METRICS;
+  const buckets = [...WORKQUEUE_DURATION_BUCKETS];
+  return {
+    depth: new Gauge({ ...m.depth, labelNames: LABELS, registers }),
+    adds: new Counter({ ...m.adds, labelNames: LABELS, registers }),
+    latency: new Histogram({ ...m.latency, labelNames: LABELS, buckets, registers }),
+    workDuration: new Histogram({ ...m.workDuration, labelNames: LABELS, buckets, registers }),
+    unfinishedWork: new Gauge({ ...m.unfinishedWork, labelNames: LABELS, registers }),
+    longestRunningProcessor: new Gauge({ ...m.longestRunningProcessor, labelNames: LABELS, registers }),
+    retries: new Counter({ ...m.retries, labelNames: LABELS, registers }),
+  };
+});
 
 /**
  * Exposes a gauge or counter at 0 from the start, as client_golang does on first use of its labels;
