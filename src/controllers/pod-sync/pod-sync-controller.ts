@@ -1,13 +1,10 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import type { Registry } from 'prom-client';
-import type { Clock } from '../../clock/clock.ts';
 import type { SharedInformerFactory } from '../../informers/factory.ts';
 import { objectKey } from '../../informers/object-key.ts';
 import type { SharedInformer } from '../../informers/shared-informer.ts';
 import { isTombstone, JOBS, PODS, REPLICASETS, type KubeObject } from '../../informers/types.ts';
-import type { RateLimiter } from '../../queue/index.ts';
-import { Controller } from '../controller.ts';
+import { Controller, type ControllerOptions } from '../controller.ts';
 import { podMetrics, type PodMetrics } from './pod-metrics.ts';
 import type { Pod } from './pod.ts';
 import { snapshot, transitions, type PodSnapshot, type Transition } from './transitions.ts';
@@ -16,19 +13,12 @@ import { ownerUids, resolveWorkload, type OwnerCaches } from './workload.ts';
 export const POD_SYNC_CONTROLLER = 'pod-sync';
 const OWNER_UID_INDEX = 'owner-uid';
 
-export interface PodSyncOptions {
+/** The generic controller's knobs (workers, retries, timeouts, clock, logger, registry) plus the scope. */
+export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile' | 'caches'> {
   factory: SharedInformerFactory;
   /** Watch one namespace; all when absent. */
   namespace?: string;
   labelSelector?: string;
-  workers?: number;
-  maxRetries?: number;
-  rateLimiter?: RateLimiter<string>;
-  cacheSyncTimeoutMs?: number;
-  shutdownTimeoutMs?: number;
-  clock?: Clock;
-  logger?: Logger;
-  registry?: Registry;
 }
 
 /**
@@ -45,7 +35,7 @@ export class PodSyncController {
   readonly #synced = new Map<string, PodSnapshot>();
 
   constructor(options: PodSyncOptions) {
-    const { factory, namespace, labelSelector } = options;
+    const { factory, namespace, labelSelector, ...controllerOptions } = options;
     const scope = namespace ? { namespace } : {};
     this.pods = factory.informerFor<Pod>(PODS, {
       ...scope,
@@ -66,8 +56,7 @@ export class PodSyncController {
         return Promise.resolve(undefined);
       },
       caches: [this.pods, replicaSets, jobs],
-      ...pick(options, ['workers', 'maxRetries', 'rateLimiter', 'cacheSyncTimeoutMs', 'shutdownTimeoutMs']),
-      ...pick(options, ['clock', 'logger', 'registry']),
+      ...controllerOptions,
     });
 
     const enqueue = (obj: Pod): void => {
@@ -175,10 +164,4 @@ function podFields(pod: Pod): Record<string, string> {
     name: pod.metadata?.name ?? '',
     uid: pod.metadata?.uid ?? '',
   };
-}
-
-function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (obj[key] !== undefined) out[key] = obj[key];
-  return out;
 }
