@@ -11,7 +11,8 @@ import {
 } from '../queue/index.ts';
 import type { RateLimiter } from '../queue/index.ts';
 import { controllerMetrics, initControllerSeries, type ReconcileResultLabel } from './controller-metrics.ts';
-import { CACHE_SYNC_POLL_MS, CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
+import { CACHE_SYNC_POLL_MS } from '../informers/defaults.ts';
+import { CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
 
 /** Anything whose cache must be filled before workers may read it. */
