@@ -1,4 +1,7 @@
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
+import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
+import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
+import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
 
 /** Everything the operator can be told, after flags and environment are parsed and checked. */
@@ -50,7 +53,8 @@ function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }
 }
 
 /**
- * Every setting with its default and the reason for it, in one place. Names follow controller-runtime
+ * Every setting and its default. Defaults owned by a component (retry policy, lease timings, drain and
+ * sync bounds) come from that component's defaults.ts, where each is explained; the rest are here. Names follow controller-runtime
  * and kubebuilder where they have one. Each flag has an environment twin POD_SYNC_<FLAG> unless noted.
  */
 export const FLAGS: readonly FlagSpec[] = [
@@ -96,7 +100,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'max-retries',
     key: 'maxRetries',
     kind: 'int',
-    default: 5,
+    default: MAX_REQUEUES,
     min: 0,
     help: 'requeues of a failing key before it is dropped (client-go example: 5)',
   }),
@@ -104,7 +108,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'retry-base-delay',
     key: 'retryBaseDelayMs',
     kind: 'duration',
-    default: 1_000,
+    default: RETRY_BASE_DELAY_MS,
     min: 1,
     help: 'first retry delay, doubled per failure (client-go: 5ms, spent in 155ms; see README)',
   }),
@@ -112,7 +116,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'retry-max-delay',
     key: 'retryMaxDelayMs',
     kind: 'duration',
-    default: 1_000_000,
+    default: MAX_DELAY_MS,
     min: 1,
     help: 'cap on the retry delay (client-go: 1000s)',
   }),
@@ -129,7 +133,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'cache-sync-timeout',
     key: 'cacheSyncTimeoutMs',
     kind: 'duration',
-    default: 120_000,
+    default: CACHE_SYNC_TIMEOUT_MS,
     min: 1,
     help: 'give up (exit 1) when the caches have not synced within this (controller-runtime: 2m)',
   }),
@@ -172,7 +176,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'leader-election-lease-duration',
     key: 'leaseDurationMs',
     kind: 'duration',
-    default: 15_000,
+    default: LEASE_DURATION_MS,
     min: 1,
     help: 'how long a candidate waits after the last observed renewal before taking the lease (client-go: 15s)',
   }),
@@ -180,7 +184,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'leader-election-renew-deadline',
     key: 'renewDeadlineMs',
     kind: 'duration',
-    default: 10_000,
+    default: RENEW_DEADLINE_MS,
     min: 1,
     help: 'how long the leader keeps retrying a renewal before it gives up leading (client-go: 10s)',
   }),
@@ -188,7 +192,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'leader-election-retry-period',
     key: 'retryPeriodMs',
     kind: 'duration',
-    default: 2_000,
+    default: RETRY_PERIOD_MS,
     min: 1,
     help: 'interval between acquire and renew attempts (client-go: 2s)',
   }),
@@ -196,7 +200,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'graceful-shutdown-timeout',
     key: 'gracefulShutdownTimeoutMs',
     kind: 'duration',
-    default: 30_000,
+    default: DRAIN_TIMEOUT_MS,
     min: 0,
     help: 'how long in-flight syncs may drain on SIGTERM (controller-runtime: 30s)',
   }),
