@@ -54,8 +54,9 @@ function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }
 
 /**
  * Every setting and its default. Defaults owned by a component (retry policy, lease timings, drain and
- * sync bounds) come from that component's defaults.ts, where each is explained; the rest are here. Names follow controller-runtime
- * and kubebuilder where they have one. Each flag has an environment twin POD_SYNC_<FLAG> unless noted.
+ * sync bounds) come from that component's defaults.ts, where each is explained; the rest are here.
+ * Names follow controller-runtime and kubebuilder where they have one. Each flag has an environment
+ * twin POD_SYNC_<FLAG> unless noted.
  */
 export const FLAGS: readonly FlagSpec[] = [
   spec({
