@@ -87,6 +87,14 @@ export function isGone(err: unknown): err is ApiError {
   return err instanceof ApiError && err.code === 410;
 }
 
+/**
+ * 401 or 403: the API server refused this identity. Retrying alone will not help; new credentials or an
+ * RBAC grant will, so callers log it at error with the server's message, which names the verb and resource.
+ */
+export function isDenied(err: unknown): err is ApiError {
+  return err instanceof ApiError && (err.code === 401 || err.code === 403);
+}
+
 export function isTooManyRequests(err: unknown): err is ApiError {
   return err instanceof ApiError && err.code === 429;
 }

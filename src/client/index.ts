@@ -8,6 +8,7 @@ export {
 export * from './defaults.ts';
 export {
   ApiError,
+  isDenied,
   isGone,
   isStatus,
   isTooManyRequests,

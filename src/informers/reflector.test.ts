@@ -128,6 +128,26 @@ describe('Reflector list', () => {
     expect(client.count('list')).toBe(2);
     expect(sink).toEqual(['replace a @x1']);
   });
+
+  it('logs a forbidden list at error with the server message naming verb and resource, and retries', async () => {
+    const { client, clock, logs, sink } = start();
+    const ok = client.listHandler;
+    const message = 'pods is forbidden: User "system:serviceaccount:x:y" cannot list resource "pods"';
+    client.listHandler = () => {
+      client.listHandler = ok;
+      throw new ApiError(403, { kind: 'Status', code: 403, reason: 'Forbidden', message });
+    };
+    await flush();
+    const denied = logs.find((l) => l.msg === 'list failed: access denied');
+    expect(denied?.level).toBe(50);
+    expect((denied?.err as { message?: string } | undefined)?.message).toContain(
+      'cannot list resource "pods"',
+    );
+    expect(sink).toEqual([]);
+    clock.step(800);
+    await flush();
+    expect(sink).toEqual(['replace a @x1']);
+  });
 });
 
 describe('Reflector watch', () => {
@@ -287,10 +307,11 @@ describe('Reflector watch', () => {
     expect(client.count('list')).toBe(1);
   });
 
-  it('relists after a backoff when a watch is refused for another reason', async () => {
-    const { client, clock, lists } = start();
+  it('relists after a backoff when a watch is refused for another reason, at error when forbidden', async () => {
+    const { client, clock, lists, logs } = start();
     client.watchFailures.push(new ApiError(403, { kind: 'Status', code: 403, reason: 'Forbidden' }));
     await flush();
+    expect(logs.find((l) => l.msg === 'watch failed: access denied: relisting')?.level).toBe(50);
     clock.step(800);
     await flush();
     expect(lists).toEqual(['initial', 'error']);

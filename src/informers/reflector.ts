@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import { realClock, type Clock } from '../clock/clock.ts';
-import { ApiError, isGone, TransportError, WatchDecodeError } from '../client/errors.ts';
+import { ApiError, isDenied, isGone, TransportError, WatchDecodeError } from '../client/errors.ts';
 import type { WatchEvent } from '../client/watch-stream.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import {
@@ -131,7 +131,10 @@ export class Reflector<T> {
         if (isAborted(signal)) break;
         if (listing) {
           delayMs = this.#delayAfter(err);
-          this.#log.warn({ err, delayMs }, 'list failed');
+          // Forbidden or unauthorized will not heal by retrying: say so at error, with the server's
+          // message naming the verb and resource. The cache stays unsynced, so /readyz stays 503.
+          if (isDenied(err)) this.#log.error({ err, delayMs }, 'list failed: access denied');
+          else this.#log.warn({ err, delayMs }, 'list failed');
         } else if (isGone(err)) {
           listReason = 'expired';
           // A 410 before any event since the list is not worth an immediate second list.
@@ -150,7 +153,8 @@ export class Reflector<T> {
         } else {
           listReason = 'error';
           delayMs = this.#delayAfter(err);
-          this.#log.warn({ err, delayMs }, 'watch failed: relisting');
+          if (isDenied(err)) this.#log.error({ err, delayMs }, 'watch failed: access denied: relisting');
+          else this.#log.warn({ err, delayMs }, 'watch failed: relisting');
         }
       }
       if (delayMs > 0) await this.#clock.sleep(delayMs, signal).catch(() => undefined);
