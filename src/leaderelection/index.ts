@@ -17,6 +17,7 @@ export {
   type StopReason,
 } from './leader-elector.ts';
 export {
+  AccessDeniedError,
   ConflictError,
   type Lease,
   type LeaseClient,

@@ -10,7 +10,13 @@ import {
   type ResponseContext,
   type V1Lease,
 } from '@kubernetes/client-node';
-import { ConflictError, type Lease, type LeaseClient, type LeaseSpec } from './lease-client.ts';
+import {
+  AccessDeniedError,
+  ConflictError,
+  type Lease,
+  type LeaseClient,
+  type LeaseSpec,
+} from './lease-client.ts';
 
 /** LeaseClient on @kubernetes/client-node's CoordinationV1Api; every request is cancelled by its signal. */
 export class KubernetesLeaseClient implements LeaseClient {
@@ -29,7 +35,7 @@ export class KubernetesLeaseClient implements LeaseClient {
       return fromV1(await this.#api.readNamespacedLease({ name, namespace }, withSignal(signal)));
     } catch (err) {
       if (statusOf(err) === 404) return undefined;
-      throw err;
+      throw mapDenied(err);
     }
   }
 
@@ -61,7 +67,29 @@ function statusOf(err: unknown): number | undefined {
 }
 
 function mapConflict(err: unknown, message: string): unknown {
-  return statusOf(err) === 409 ? new ConflictError(message, { cause: err }) : err;
+  return statusOf(err) === 409 ? new ConflictError(message, { cause: err }) : mapDenied(err);
+}
+
+/** 401/403 as AccessDeniedError with the Status message, instead of client-node's dump of body and headers. */
+function mapDenied(err: unknown): unknown {
+  const code = statusOf(err);
+  if (code !== 401 && code !== 403) return err;
+  return new AccessDeniedError(code, statusMessage(err) ?? `HTTP ${code}`, { cause: err });
+}
+
+/** The message of the metav1.Status in an ApiException's body, which client-node leaves as JSON text. */
+function statusMessage(err: unknown): string | undefined {
+  const raw = (err as ApiException<unknown>).body;
+  let body: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      body = JSON.parse(raw) as unknown;
+    } catch {
+      return raw.trim() || undefined;
+    }
+  }
+  const message = (body as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message ? message : undefined;
 }
 
 /** Per-call options that hand the signal to fetch, after the client's own middleware (auth) ran. */

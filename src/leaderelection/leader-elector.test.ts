@@ -13,7 +13,7 @@ import {
   type LeaderElectorOptions,
   type StopReason,
 } from './leader-elector.ts';
-import type { Lease, LeaseClient, LeaseSpec } from './lease-client.ts';
+import { AccessDeniedError, type Lease, type LeaseClient, type LeaseSpec } from './lease-client.ts';
 import { LeaseLock } from './lease-lock.ts';
 
 const NS = 'ns';
@@ -221,6 +221,40 @@ describe('LeaderElector: acquiring', () => {
       leaseTransitions: 0,
     });
     expect(a.leadingSignal()?.aborted).toBe(false);
+    a.stop.abort();
+    await a.running;
+  });
+
+  it('logs a Lease refused by RBAC at error, naming the verb, and a transient failure at warn', async () => {
+    const w = world();
+    const denied = (verb: string) =>
+      new AccessDeniedError(
+        403,
+        `leases.coordination.k8s.io "lock" is forbidden: cannot ${verb} resource "leases"`,
+      );
+    w.api.hook = (op) => {
+      if (op === 'create') throw denied('create');
+    };
+    const a = candidate(w, 'a');
+    await settle();
+    expect(a.elector.isLeader()).toBe(false);
+    const create = a.lines.find((l) => l.msg === 'error initially creating lease');
+    expect(create).toMatchObject({ level: 50 });
+    expect(String(create?.err)).toContain('cannot create resource "leases"');
+
+    w.api.hook = (op) => {
+      if (op === 'get') throw denied('get');
+    };
+    await advance(w.clock, 4_400);
+    expect(a.lines.find((l) => l.msg === 'error retrieving lease')).toMatchObject({ level: 50 });
+
+    w.api.hook = undefined;
+    a.client.mode = 'fail';
+    const before = a.lines.length;
+    await advance(w.clock, 4_400);
+    expect(a.lines.slice(before).find((l) => l.msg === 'error retrieving lease')).toMatchObject({
+      level: 40,
+    });
     a.stop.abort();
     await a.running;
   });

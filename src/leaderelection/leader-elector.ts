@@ -14,7 +14,7 @@ import {
   RELEASED_LEASE_DURATION_SECONDS,
   requestTimeoutFor,
 } from './defaults.ts';
-import { ConflictError } from './lease-client.ts';
+import { AccessDeniedError, ConflictError } from './lease-client.ts';
 import type { LeaderElectionLock } from './lease-lock.ts';
 import { leaderElectionMetrics, type LeaderElectionMetricSet } from './metrics.ts';
 import { formatMicroTime, sameRecord, type LeaderElectionRecord } from './record.ts';
@@ -294,14 +294,14 @@ export class LeaderElector {
     try {
       current = await this.#request(signal, (s) => this.#lock.get(s));
     } catch (err) {
-      this.#log.warn({ err: describe(err) }, 'error retrieving lease');
+      this.#log[levelOf(err)]({ err: describe(err) }, 'error retrieving lease');
       return 'failed';
     }
     if (!current) {
       try {
         await this.#request(signal, (s) => this.#lock.create(desired, s));
       } catch (err) {
-        this.#log.warn({ err: describe(err) }, 'error initially creating lease');
+        this.#log[levelOf(err)]({ err: describe(err) }, 'error initially creating lease');
         return 'failed';
       }
       this.#observe(desired);
@@ -329,7 +329,7 @@ export class LeaderElector {
       await this.#request(signal, (s) => this.#lock.update(update, s));
     } catch (err) {
       if (err instanceof ConflictError) this.#log.info('another candidate updated the lease first');
-      else this.#log.warn({ err: describe(err) }, 'failed to update lease');
+      else this.#log[levelOf(err)]({ err: describe(err) }, 'failed to update lease');
       return 'failed';
     }
     this.#observe(update);
@@ -443,6 +443,11 @@ export class LeaderElector {
       this.#log.error({ err: describe(err) }, 'onStoppedLeading callback failed');
     }
   }
+}
+
+/** Refused by RBAC (or with bad credentials): an error, since campaigning cannot succeed until fixed. */
+function levelOf(err: unknown): 'error' | 'warn' {
+  return err instanceof AccessDeniedError ? 'error' : 'warn';
 }
 
 function describe(err: unknown): string {

@@ -32,6 +32,20 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
+/**
+ * The API server refused this identity (401 or 403): no retry helps until RBAC or the credentials
+ * change. The message is the server's, naming the verb and resource that were refused.
+ */
+export class AccessDeniedError extends Error {
+  override name = 'AccessDeniedError';
+  readonly code: number;
+
+  constructor(code: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
 export interface LeaseClient {
   /** The Lease, or undefined when it does not exist (404). */
   get(namespace: string, name: string, signal: AbortSignal): Promise<Lease | undefined>;

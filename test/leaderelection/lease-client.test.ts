@@ -1,7 +1,17 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { ConflictError, KubernetesLeaseClient, LeaseLock } from '../../src/leaderelection/index.ts';
-import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
+import {
+  AccessDeniedError,
+  ConflictError,
+  KubernetesLeaseClient,
+  LeaseLock,
+} from '../../src/leaderelection/index.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  kubeConfigWithToken,
+  serviceAccountToken,
+} from '../helpers/cluster.ts';
 
 const live = (): AbortSignal => new AbortController().signal;
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
@@ -86,5 +96,19 @@ describe('KubernetesLeaseClient against the API server', () => {
     const controller = new AbortController();
     controller.abort(new Error('gave up'));
     await expect(client.get(namespace, 'lock', controller.signal)).rejects.toThrow();
+  });
+
+  it('reports a request refused by RBAC as AccessDeniedError with the server message, not a dump', async () => {
+    const namespace = await createNamespace('le-client');
+    const token = await serviceAccountToken(namespace, 'no-rbac');
+    const denied = KubernetesLeaseClient.fromKubeConfig(kubeConfigWithToken(token));
+    const get = denied.get(namespace, 'lock', live());
+    await expect(get).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(get).rejects.toMatchObject({ code: 403 });
+    await expect(get).rejects.toThrow(
+      /^leases.coordination.k8s.io "lock" is forbidden: .* cannot get resource "leases"/,
+    );
+    const lease = { metadata: { name: 'lock', namespace }, spec: { holderIdentity: 'a' } };
+    await expect(denied.create(lease, live())).rejects.toThrow(/cannot create resource "leases"/);
   });
 });
