@@ -103,7 +103,10 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
       servers.push(await listen('metrics server', settings.metricsBindAddress, metricsHandler(registry)));
     }
     if (settings.healthProbeBindAddress !== '0') {
-      const synced = (): true | string => podSync.pods.hasSynced() || 'pod cache not synced';
+      const synced = (): true | string => {
+        const pending = podSync.unsyncedCaches();
+        return pending.length === 0 || `caches not synced: ${pending.join(', ')}`;
+      };
       servers.push(
         await listen(
           'health probe server',

@@ -121,7 +121,7 @@ describe('the operator process', () => {
     const { probes } = await op.addresses();
     const ready = await fetch(`${probes}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.text()).toContain('pod cache not synced');
+    expect(await ready.text()).toContain('caches not synced: pods, replicasets.apps, jobs.batch');
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
 
     expect(await op.exited).toBe(1);

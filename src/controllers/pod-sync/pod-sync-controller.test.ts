@@ -55,3 +55,22 @@ describe('PodSyncController.sync', () => {
     await factory.shutdown();
   });
 });
+
+describe('PodSyncController.unsyncedCaches', () => {
+  it('names every cache a sync reads until it has synced, so readiness waits for the owner caches too', async () => {
+    const client = new FakeRestClient();
+    client.listHandler = (path) => {
+      if (path.endsWith('/replicasets')) throw new Error('forbidden');
+      return { metadata: { resourceVersion: '10' }, items: [] };
+    };
+    const factory = new SharedInformerFactory({ client });
+    const podSync = new PodSyncController({ factory });
+    expect(podSync.unsyncedCaches()).toEqual(['pods', 'replicasets.apps', 'jobs.batch']);
+    const stop = new AbortController();
+    factory.start(stop.signal);
+    await until(() => podSync.pods.hasSynced() && podSync.unsyncedCaches().length === 1);
+    expect(podSync.unsyncedCaches()).toEqual(['replicasets.apps']);
+    stop.abort();
+    await factory.shutdown();
+  });
+});

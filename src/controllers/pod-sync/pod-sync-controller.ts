@@ -29,6 +29,8 @@ export class PodSyncController {
   readonly controller: Controller;
   readonly pods: SharedInformer<Pod>;
   readonly #owners: OwnerCaches;
+  /** Every cache a sync reads: pods, and the ReplicaSet and Job metadata for workload resolution. */
+  readonly #caches: readonly Pick<SharedInformer<KubeObject>, 'resource' | 'hasSynced'>[];
   readonly #log: Logger;
   readonly #metrics: PodMetrics;
   /** Last synced state per key; the only memory the controller keeps outside the caches. */
@@ -46,6 +48,7 @@ export class PodSyncController {
     const replicaSets = factory.informerFor<KubeObject>(REPLICASETS, { ...scope, metadataOnly: true });
     const jobs = factory.informerFor<KubeObject>(JOBS, { ...scope, metadataOnly: true });
     this.#owners = { replicaSets: replicaSets.store, jobs: jobs.store };
+    this.#caches = [this.pods, replicaSets, jobs];
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: POD_SYNC_CONTROLLER });
     this.#metrics = podMetrics(this.pods.store, options.registry);
 
@@ -55,7 +58,7 @@ export class PodSyncController {
         this.sync(key);
         return Promise.resolve(undefined);
       },
-      caches: [this.pods, replicaSets, jobs],
+      caches: this.#caches,
       ...controllerOptions,
     });
 
@@ -84,6 +87,16 @@ export class PodSyncController {
         },
       });
     }
+  }
+
+  /**
+   * The caches that have not synced yet, e.g. ["replicasets.apps"]; empty once every sync can run. For
+   * readiness: a replica whose owner caches cannot fill (RBAC) is not ready, even with its pods listed.
+   */
+  unsyncedCaches(): string[] {
+    return this.#caches
+      .filter((cache) => !cache.hasSynced())
+      .map(({ resource }) => (resource.group ? `${resource.resource}.${resource.group}` : resource.resource));
   }
 
   /** Runs the workers until `signal` aborts; the caller starts and stops the informer factory. */
