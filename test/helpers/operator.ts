@@ -19,11 +19,21 @@ export interface OperatorProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface StartOptions {
+  /** The program and its leading arguments; default: this Node and src/main.ts. */
+  command?: readonly [string, ...string[]];
+}
+
 /** Runs src/main.ts as its own process, its servers on ephemeral loopback ports unless args say otherwise. */
-export function startOperator(args: string[], env: NodeJS.ProcessEnv = {}): OperatorProcess {
+export function startOperator(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: StartOptions = {},
+): OperatorProcess {
+  const [program, ...leading] = options.command ?? [process.execPath, main];
   const child = spawn(
-    process.execPath,
-    [main, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...args],
+    program,
+    [...leading, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...args],
     { env: { PATH: process.env.PATH, HOME: tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: LogLine[] = [];

@@ -1,0 +1,288 @@
+// `kubectl apply -R -f deploy/` as a user runs it, against the real API server, then the operator as the
+// ServiceAccount it installs (in-cluster emulation: TokenRequest token, CA, namespace file, no
+// kubeconfig) with the Deployment's own flags and environment. The control plane has no controller
+// manager, so the Deployment makes no pods: the test runs its two replicas as local processes.
+import { randomBytes } from 'node:crypto';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  type V1Deployment,
+  type V1Job,
+  type V1ReplicaSet,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, createNamespace, podManifest, serviceAccountToken } from '../helpers/cluster.ts';
+import { inClusterAs } from '../helpers/in-cluster.ts';
+import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
+import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { containerProcess, localArgs } from './container.ts';
+import {
+  DEPLOY_DIR,
+  DEPLOY_NAMESPACE,
+  SERVICE_ACCOUNT,
+  deployObjects,
+  deploymentOf,
+  grantedRules,
+  type Manifest,
+} from './manifests.ts';
+import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
+
+/** "namespace/pod-sync-system", "deployment.apps/pod-sync-operator", ... as kubectl names them. */
+function kubectlName(o: Manifest): string {
+  const [group] = o.apiVersion?.includes('/') ? o.apiVersion.split('/') : [''];
+  return `${(o.kind ?? '').toLowerCase()}${group ? `.${group}` : ''}/${o.metadata?.name ?? ''}`;
+}
+
+/** kubectl's one line per object ("<name> <what happened>"), in order. */
+const lines = (stdout: string): string[] => stdout.trim().split('\n');
+
+async function resourceVersions(): Promise<string> {
+  return kubectlOk([
+    'get',
+    '-R',
+    '-f',
+    DEPLOY_DIR,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}',
+  ]);
+}
+
+const PAUSE = { name: 'main', image: 'registry.k8s.io/pause:3.10' };
+const running: OperatorProcess[] = [];
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
+});
+
+describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => {
+  let objects: Manifest[] = [];
+  let deployment: V1Deployment;
+  beforeAll(async () => {
+    objects = await deployObjects();
+    deployment = deploymentOf(objects);
+  });
+
+  it('finds none of its objects there yet', async () => {
+    const got = await kubectl(['get', '-R', '-f', DEPLOY_DIR]);
+    expect(got.code).not.toBe(0);
+    expect(got.stderr.trim().split('\n')).toHaveLength(objects.length);
+    expect(got.stderr).not.toMatch(/^(?!Error from server \(NotFound\)).+$/m);
+  });
+
+  it('server dry run first: cluster-scoped objects pass, namespaced ones lack only the namespace a dry run does not create', async () => {
+    const dry = await kubectl(['apply', '--dry-run=server', '-R', '-f', DEPLOY_DIR]);
+    const clusterScoped = objects.filter((o) => !o.metadata?.namespace);
+    const namespaced = objects.filter((o) => o.metadata?.namespace);
+    expect(lines(dry.stdout)).toEqual(clusterScoped.map((o) => `${kubectlName(o)} created (server dry run)`));
+    const errors = dry.stderr.trim().split('\n');
+    expect(errors).toHaveLength(namespaced.length);
+    for (const error of errors) {
+      expect(error).toMatch(
+        new RegExp(
+          `^Error from server \\(NotFound\\): error when creating ".+": namespaces "${DEPLOY_NAMESPACE}" not found$`,
+        ),
+      );
+    }
+    // Nothing was written.
+    expect((await kubectl(['get', 'namespace', DEPLOY_NAMESPACE])).code).not.toBe(0);
+  });
+
+  it('installs every object in one go, the Namespace first, with no warning (PodSecurity would warn here)', async () => {
+    const applied = await kubectl(['apply', '-R', '-f', DEPLOY_DIR]);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(lines(applied.stdout)).toEqual(objects.map((o) => `${kubectlName(o)} created`));
+    expect(objects[0]?.kind).toBe('Namespace');
+  });
+
+  it('applies again without changing anything', async () => {
+    const before = await resourceVersions();
+    const again = await kubectl(['apply', '-R', '-f', DEPLOY_DIR]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe('');
+    // kubectl reports the PodDisruptionBudget "configured" on every apply: its selector has the patch
+    // strategy "replace", so client-side apply always sends it, and the server finds nothing to change.
+    expect(lines(again.stdout)).toEqual(
+      objects.map(
+        (o) => `${kubectlName(o)} ${o.kind === 'PodDisruptionBudget' ? 'configured' : 'unchanged'}`,
+      ),
+    );
+    // No object was written: every resourceVersion is the same, and kubectl diff finds no difference.
+    expect(await resourceVersions()).toBe(before);
+    const diff = await kubectl(['diff', '-R', '-f', DEPLOY_DIR]);
+    expect({ code: diff.code, stdout: diff.stdout, stderr: diff.stderr }).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+  });
+
+  it('passes a server dry run once installed', async () => {
+    const dry = await kubectl(['apply', '--dry-run=server', '-R', '-f', DEPLOY_DIR]);
+    expect(dry.stderr).toBe('');
+    expect(dry.code).toBe(0);
+    expect(lines(dry.stdout)).toHaveLength(objects.length);
+    for (const line of lines(dry.stdout)) expect(line).toMatch(/ (unchanged|configured) \(server dry run\)$/);
+  });
+
+  it('grants its ServiceAccount exactly the ClusterRole and Role rules, and nothing else', async () => {
+    const token = await serviceAccountToken(DEPLOY_NAMESPACE, SERVICE_ACCOUNT);
+    // What any authenticated identity may do (discovery, self reviews): an account with no binding.
+    const elsewhere = await createNamespace('deploy-rules');
+    const baseline = (await rulesReview(await serviceAccountToken(elsewhere, 'nobody'), DEPLOY_NAMESPACE))
+      .resources;
+    const rules = grantedRules(objects);
+    const cluster = permissions(rules.filter((r) => r.kind === 'ClusterRole').map((r) => r.rule));
+    const all = permissions(rules.map((r) => r.rule));
+    // In its own namespace: the ClusterRole and the Role; anywhere else: the ClusterRole only.
+    await awaitPermissions(token, DEPLOY_NAMESPACE, baseline, all);
+    await awaitPermissions(token, elsewhere, baseline, cluster);
+    expect([...all].sort()).toEqual([
+      'create leases.coordination.k8s.io',
+      'get jobs.batch',
+      'get leases.coordination.k8s.io/pod-sync-operator',
+      'get pods',
+      'get replicasets.apps',
+      'list jobs.batch',
+      'list pods',
+      'list replicasets.apps',
+      'update leases.coordination.k8s.io/pod-sync-operator',
+      'watch jobs.batch',
+      'watch pods',
+      'watch replicasets.apps',
+    ]);
+
+    // The same, as a user checks it with kubectl.
+    const as = `--as=system:serviceaccount:${DEPLOY_NAMESPACE}:${SERVICE_ACCOUNT}`;
+    const can = async (...args: string[]) => {
+      const answer = await kubectl(['auth', 'can-i', as, ...args]);
+      return `${answer.stdout.trim()}${answer.stderr.trim()}`;
+    };
+    expect(await can('watch', 'pods', '--all-namespaces')).toBe('yes');
+    expect(await can('list', 'jobs.batch', '--all-namespaces')).toBe('yes');
+    expect(await can('update', 'leases/pod-sync-operator', '-n', DEPLOY_NAMESPACE)).toBe('yes');
+    expect(await can('update', 'leases/another-lease', '-n', DEPLOY_NAMESPACE)).toBe('no');
+    expect(await can('create', 'leases', '-n', 'kube-system')).toBe('no');
+    expect(await can('get', 'secrets', '--all-namespaces')).toBe('no');
+    expect(await can('create', 'events', '-n', DEPLOY_NAMESPACE)).toBe('no');
+    expect(await can('delete', 'pods', '--all-namespaces')).toBe('no');
+    expect(await can('patch', 'pods', '--all-namespaces')).toBe('no');
+  });
+
+  it('runs as the deployed ServiceAccount: one of two replicas takes the Lease in its namespace and syncs pods in every namespace', async () => {
+    const admin = adminKubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    const replicas = await Promise.all(
+      ['a', 'b'].map(async (suffix) => {
+        const pod = {
+          name: `pod-sync-operator-7d9f8b6c5-${suffix}${randomBytes(2).toString('hex')}`,
+          namespace: DEPLOY_NAMESPACE,
+        };
+        const inCluster = await inClusterAs(DEPLOY_NAMESPACE, SERVICE_ACCOUNT);
+        const { args, env } = containerProcess(deployment, pod);
+        const op = startOperator(localArgs([...args, ...inCluster.args]), { ...env, ...inCluster.env });
+        running.push(op);
+        return { pod, op };
+      }),
+    );
+    for (const { op } of replicas) {
+      const start = await op.waitFor((l) => l.msg === 'starting pod-sync-operator', 60_000);
+      expect(start.kubeconfig).toBe('in-cluster');
+      await op.waitFor((l) => l.msg === 'caches synced', 60_000);
+    }
+    const leading = await Promise.race(
+      replicas.map(async (r) => ({
+        ...r,
+        line: await r.op.waitFor((l) => l.msg === 'became the leader: starting workers', 60_000),
+      })),
+    );
+    expect(String(leading.line.identity)).toMatch(new RegExp(`^${leading.pod.name}_`));
+    const lease = await admin
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace: DEPLOY_NAMESPACE, name: 'pod-sync-operator' });
+    expect(lease.spec?.holderIdentity).toBe(leading.line.identity);
+    const standby = replicas.find((r) => r.pod.name !== leading.pod.name);
+    if (!standby) throw new Error('no standby');
+    for (const { op } of replicas) {
+      const { probes } = await op.addresses();
+      expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    }
+
+    // Pods in two namespaces of their own, one of them owned through a ReplicaSet by a Deployment and one
+    // through a Job by a CronJob: workload resolution works with read access to metadata only.
+    const [one, two] = [await createNamespace('deploy-a'), await createNamespace('deploy-b')];
+    const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
+      namespace: two,
+      body: {
+        metadata: {
+          name: 'web-6f7c9',
+          ownerReferences: [
+            { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-deploy', controller: true },
+          ],
+        },
+        spec: {
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [PAUSE] } },
+        },
+      },
+    });
+    const job = await admin.makeApiClient(BatchV1Api).createNamespacedJob({
+      namespace: two,
+      body: {
+        metadata: {
+          name: 'nightly-29000000',
+          ownerReferences: [
+            { apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'u-cron', controller: true },
+          ],
+        },
+        spec: { template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } },
+      },
+    });
+    const owned = (name: string, owner: V1ReplicaSet | V1Job) => {
+      const pod = podManifest(name);
+      (pod.metadata ??= {}).ownerReferences = [
+        {
+          apiVersion: owner.apiVersion ?? '',
+          kind: owner.kind ?? '',
+          name: owner.metadata?.name ?? '',
+          uid: owner.metadata?.uid ?? '',
+          controller: true,
+        },
+      ];
+      return pod;
+    };
+    await core.createNamespacedPod({ namespace: one, body: podManifest('plain') });
+    await core.createNamespacedPod({
+      namespace: two,
+      body: owned('web-6f7c9-abcde', rs),
+    });
+    await core.createNamespacedPod({
+      namespace: two,
+      body: owned('nightly-29000000-xyz12', job),
+    });
+
+    const added = (namespace: string, name: string) => (l: Record<string, unknown>) =>
+      l.event === 'added' && l.namespace === namespace && l.name === name;
+    expect(await leading.op.waitFor(added(one, 'plain'), 30_000)).toMatchObject({ workloadKind: 'none' });
+    expect(await leading.op.waitFor(added(two, 'web-6f7c9-abcde'), 30_000)).toMatchObject({
+      workloadKind: 'Deployment',
+      workloadName: 'web',
+    });
+    expect(await leading.op.waitFor(added(two, 'nightly-29000000-xyz12'), 30_000)).toMatchObject({
+      workloadKind: 'CronJob',
+      workloadName: 'nightly',
+    });
+    // The standby syncs nothing; nobody logged an error (a refused request would be one).
+    expect(standby.op.lines.filter((l) => l.event !== undefined)).toEqual([]);
+    for (const { op } of replicas) expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
+
+    // A rolling update: the leader drains, releases the Lease, exits 0; the standby takes over at once.
+    expect(await leading.op.stop('SIGTERM')).toBe(0);
+    expect(leading.op.lines.some((l) => l.msg === 'released lease')).toBe(true);
+    await standby.op.waitFor((l) => l.msg === 'became the leader: starting workers', 30_000);
+    await core.createNamespacedPod({ namespace: one, body: podManifest('after-handover') });
+    await standby.op.waitFor(added(one, 'after-handover'), 30_000);
+    expect(await standby.op.stop('SIGTERM')).toBe(0);
+  });
+});
