@@ -1,0 +1,134 @@
+// Shared pieces of the process tests: operators that afterEach always kills, exit times, metric values,
+// timed probe requests and log-line waits across several replicas.
+import { afterEach } from 'vitest';
+import { parseCommandLine } from '../../src/config/flags.ts';
+import type { Settings } from '../../src/config/settings.ts';
+import type { LogLine } from '../helpers/logs.ts';
+import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+
+export interface Replica extends OperatorProcess {
+  /** Resolves with Date.now() at the moment the process exited. */
+  exitedAt: Promise<number>;
+}
+
+/** A start function for this test file; every process it started is SIGKILLed after each test. */
+export function useOperators(): (args: string[], env?: NodeJS.ProcessEnv) => Replica {
+  const running: Replica[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
+  });
+  return (args, env = {}) => {
+    const op = startOperator(args, env);
+    const replica: Replica = { ...op, exitedAt: op.exited.then(() => Date.now()) };
+    running.push(replica);
+    return replica;
+  };
+}
+
+/** The settings main.ts would run with for these flags (defaults for the rest). */
+export function settingsFor(args: string[]): Settings {
+  const parsed = parseCommandLine(args);
+  if (parsed.action !== 'run') throw new Error(`not a run command line: ${args.join(' ')}`);
+  return parsed.settings;
+}
+
+export const isLeading = (l: LogLine): boolean => l.msg === 'became the leader: starting workers';
+export const isSyncOf =
+  (name: string) =>
+  (l: LogLine): boolean =>
+    l.event === 'added' && l.name === name;
+export const syncLines = (op: OperatorProcess): LogLine[] => op.lines.filter((l) => l.event !== undefined);
+
+/** The first of `replicas` to log a matching line, and that line; polls, so no timers are left behind. */
+export async function firstToLog(
+  replicas: readonly Replica[],
+  match: (line: LogLine) => boolean,
+  timeoutMs: number,
+): Promise<{ replica: Replica; line: LogLine }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let best: { replica: Replica; line: LogLine } | undefined;
+    for (const replica of replicas) {
+      const line = replica.lines.find(match);
+      if (line && (!best || Number(line.time) < Number(best.line.time))) best = { replica, line };
+    }
+    if (best) return best;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no replica logged a matching line within ${timeoutMs} ms; last lines:\n${replicas
+          .map((r) =>
+            r.lines
+              .slice(-5)
+              .map((l) => JSON.stringify(l))
+              .join('\n'),
+          )
+          .join('\n--\n')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Resolves with the value, or rejects after timeoutMs saying what was awaited. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`${what}: not within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The samples of one metric in Prometheus text format whose labels include `labels`. */
+function samples(text: string, name: string, labels: Record<string, string>): number[] {
+  const values: number[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map<string, string>();
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      have.set(l[1] ?? '', l[2] ?? '');
+    }
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) values.push(Number(m[3]));
+  }
+  return values;
+}
+
+/** The first sample of a metric whose labels include `labels`, or undefined. */
+export function metricValue(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
+  return samples(text, name, labels)[0];
+}
+
+/** The sum of a metric's samples whose labels include `labels` (0 when there are none). */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  return samples(text, name, labels).reduce((a, b) => a + b, 0);
+}
+
+export async function scrape(metricsUrl: string): Promise<string> {
+  const res = await fetch(`${metricsUrl}/metrics`);
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return res.text();
+}
+
+/** A GET with its latency; never throws (a failed request has status 0). */
+export async function timedGet(url: string, timeoutMs = 5_000): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return { status: res.status, ms: performance.now() - started };
+  } catch {
+    return { status: 0, ms: performance.now() - started };
+  }
+}
