@@ -1,0 +1,143 @@
+// Every rule deploy/ grants is needed, and its absence shows: install a copy of deploy/ without one rule
+// (in a namespace of its own), run the operator as that copy's ServiceAccount, and expect an error line
+// naming the refused verb and resource, and /readyz 503 while a cache cannot fill.
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, serviceAccountToken } from '../helpers/cluster.ts';
+import { inClusterAs } from '../helpers/in-cluster.ts';
+import { kubectlOk } from '../helpers/kubectl.ts';
+import type { LogLine } from '../helpers/logs.ts';
+import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { containerProcess, localArgs } from './container.ts';
+import {
+  SERVICE_ACCOUNT,
+  asList,
+  deployObjects,
+  deploymentOf,
+  grantedRules,
+  relocate,
+  type Manifest,
+  type RuleRef,
+} from './manifests.ts';
+import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
+
+const running: OperatorProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
+});
+
+/** What the operator must say when a rule is missing: the line, and the server's words in it. */
+interface Expectation {
+  msg: string;
+  refused: RegExp;
+  /** The cache /readyz names as not synced; none when the rule is about the Lease. */
+  unsynced?: string;
+}
+
+function expectationFor(rule: { apiGroups?: string[]; resources?: string[]; verbs: string[] }): Expectation {
+  const [group = ''] = rule.apiGroups ?? [];
+  const [resource = ''] = rule.resources ?? [];
+  if (resource === 'leases') {
+    // Without create, the first candidate cannot make the Lease; without get, no one can read it.
+    const verb = rule.verbs.includes('create') ? 'create' : 'get';
+    return {
+      msg: verb === 'create' ? 'error initially creating lease' : 'error retrieving lease',
+      refused: new RegExp(
+        `cannot ${verb} resource "leases" in API group "coordination.k8s.io" in the namespace`,
+      ),
+    };
+  }
+  return {
+    msg: 'list failed: access denied',
+    refused: new RegExp(`cannot list resource "${resource}" in API group "${group}" at the cluster scope`),
+    unsynced: group ? `${resource}.${group}` : resource,
+  };
+}
+
+function describeRule(
+  r: RuleRef & { rule: { apiGroups?: string[]; resources?: string[]; verbs: string[] } },
+) {
+  const [group = ''] = r.rule.apiGroups ?? [];
+  const resources = (r.rule.resources ?? []).join(',');
+  return `${r.kind} rule ${r.index}: ${r.rule.verbs.join(',')} ${resources}${group ? `.${group}` : ''}`;
+}
+
+describe('without any one of its rules, the operator fails visibly', async () => {
+  // Read at collection time, so that each rule gets a test of its own.
+  const objects: Manifest[] = await deployObjects();
+  const rules = grantedRules(objects);
+  let baseline = new Set<string>();
+  beforeAll(async () => {
+    const scratch = await createNamespace('lp-baseline');
+    baseline = (await rulesReview(await serviceAccountToken(scratch, 'nobody'), scratch)).resources;
+  });
+
+  it('has a rule for each thing the operator reads or writes', () => {
+    expect(rules.map(describeRule)).toEqual([
+      'ClusterRole rule 0: get,list,watch pods',
+      'ClusterRole rule 1: get,list,watch replicasets.apps',
+      'ClusterRole rule 2: get,list,watch jobs.batch',
+      'Role rule 0: create leases.coordination.k8s.io',
+      'Role rule 1: get,update leases.coordination.k8s.io',
+    ]);
+  });
+
+  it.each(rules.map((r) => [describeRule(r), r] as const))('%s', async (_name, dropped) => {
+    const namespace = await createNamespace('lp');
+    const copy = relocate(objects, namespace, { dropRule: dropped });
+    await kubectlOk(['apply', '-f', '-'], { input: asList(copy) });
+
+    // Wait until the authorizer holds exactly the remaining grants, so that what follows is not a
+    // moment of RBAC propagation.
+    const inCluster = await inClusterAs(namespace, SERVICE_ACCOUNT);
+    const token = await serviceAccountToken(namespace, SERVICE_ACCOUNT);
+    const remaining = grantedRules(copy).map((r) => r.rule);
+    await awaitPermissions(token, namespace, baseline, permissions(remaining));
+
+    const { args, env } = containerProcess(deploymentOf(copy), { name: `lp-${namespace}`, namespace });
+    const op = startOperator(localArgs([...args, ...inCluster.args]), { ...env, ...inCluster.env });
+    running.push(op);
+    const expected = expectationFor(dropped.rule);
+
+    const failure = await op.waitFor((l) => l.msg === expected.msg, 60_000);
+    expect(failure.level).toBe(50);
+    expect(errorText(failure)).toMatch(expected.refused);
+    // Only the missing permission is refused: no other error line names another one.
+    const errors = op.lines.filter((l) => (l.level ?? 0) >= 50);
+    for (const line of errors) expect(errorText(line)).toMatch(expected.refused);
+
+    const { probes } = await op.addresses();
+    const ready = await fetch(`${probes}/readyz`);
+    if (expected.unsynced) {
+      expect(ready.status).toBe(503);
+      expect(await ready.text()).toContain(`caches not synced: ${expected.unsynced}`);
+      expect(op.lines.some((l) => l.msg === 'caches synced')).toBe(false);
+    } else {
+      // The caches fill and the replica is ready to take over, but it never leads.
+      await op.waitFor((l) => l.msg === 'caches synced', 30_000);
+      expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+      // A second attempt (2 to 4.4 s later) is refused the same way.
+      await waitForCount(op, (l) => l.msg === expected.msg, 2, 30_000);
+      expect(op.lines.some((l) => l.msg === 'became the leader: starting workers')).toBe(false);
+    }
+  });
+});
+
+function errorText(line: LogLine): string {
+  const err = line.err;
+  if (typeof err === 'string') return err;
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : '';
+}
+
+async function waitForCount(
+  op: OperatorProcess,
+  match: (l: LogLine) => boolean,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (op.lines.filter(match).length < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} matching lines within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
