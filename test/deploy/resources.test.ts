@@ -1,0 +1,161 @@
+// The Deployment's memory request holds the operator at 2,000 pods: the built dist/main.js (what the
+// image runs) with the Deployment's flags and environment (NODE_OPTIONS included), its peak RSS measured
+// from /proc once every pod is cached and synced.
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it, inject } from 'vitest';
+import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { inParallel } from '../informers/helpers.ts';
+import { containerProcess, localArgs, operatorContainer } from './container.ts';
+import { REPO, deployObjects, deploymentOf } from './manifests.ts';
+
+const PODS = 2_000;
+const OWNERS = 20;
+
+/** A pod as a Deployment's ReplicaSet makes it: labels, an owner, env, ports, requests (~3 KB as JSON). */
+function pod(i: number, owner: { name: string; uid: string }): V1Pod {
+  return {
+    metadata: {
+      name: `${owner.name}-${String(i).padStart(5, '0')}`,
+      labels: {
+        app: 'web',
+        'pod-template-hash': owner.name.slice(-10),
+        'app.kubernetes.io/name': 'web',
+        'app.kubernetes.io/version': '1.2.3',
+      },
+      annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', ...owner, controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      nodeName: `node-${String(i % 10)}`,
+      containers: [
+        {
+          name: 'main',
+          image: 'registry.k8s.io/pause:3.10',
+          ports: [{ name: 'http', containerPort: 8080 }],
+          env: [
+            { name: 'MODE', value: 'production' },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          ],
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+        },
+      ],
+    },
+  };
+}
+
+const mib = (kb: number) => kb / 1024;
+function statusKb(pid: number, field: string): number {
+  const line = readFileSync(`/proc/${String(pid)}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  return Number(/(\d+) kB/.exec(line ?? '')?.[1] ?? NaN);
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+const running: OperatorProcess[] = [];
+const temp: string[] = [];
+afterAll(async () => {
+  await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
+  for (const dir of temp.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe(`the Deployment's resources at ${String(PODS)} pods`, () => {
+  it('hold the operator: peak RSS below the memory request', { timeout: 600_000 }, async () => {
+    // dist/ of our own (a parallel test builds the repository's), beside package.json and node_modules.
+    const app = mkdtempSync(join(tmpdir(), 'pod-sync-dist-'));
+    temp.push(app);
+    await promisify(execFile)(
+      process.execPath,
+      [
+        join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        join(REPO, 'tsconfig.build.json'),
+        '--outDir',
+        join(app, 'dist'),
+      ],
+      { timeout: 180_000 },
+    );
+    copyFileSync(join(REPO, 'package.json'), join(app, 'package.json'));
+    symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
+
+    const admin = adminKubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    const namespace = await createNamespace('resources');
+    const owners = await Promise.all(
+      Array.from({ length: OWNERS }, async (_, r) => {
+        const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
+          namespace,
+          body: {
+            metadata: { name: `web-5d8f7c6b${String(r).padStart(2, '0')}` },
+            spec: {
+              selector: { matchLabels: { app: 'web' } },
+              template: {
+                metadata: { labels: { app: 'web' } },
+                spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
+              },
+            },
+          },
+        });
+        return { name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '' };
+      }),
+    );
+    const indexes = Array.from({ length: PODS }, (_, i) => i);
+    await inParallel(indexes, 20, (i) =>
+      core.createNamespacedPod({ namespace, body: pod(i, owners[i % OWNERS] ?? { name: '', uid: '' }) }),
+    );
+
+    const deployment = deploymentOf(await deployObjects());
+    const { args, env } = containerProcess(deployment, { name: 'resources', namespace });
+    // One namespace, so that other tests' pods do not count; no leader election, so workers start at once.
+    const own = args.filter((a) => a !== '--leader-elect');
+    const op = startOperator(
+      localArgs([...own, '--kubeconfig', inject('kubeconfig'), '--namespace', namespace]),
+      env,
+      {
+        command: [process.execPath, join(app, 'dist', 'main.js')],
+      },
+    );
+    running.push(op);
+    const { metrics } = await op.addresses();
+    const url = `${metrics}/metrics`;
+    await eventually(
+      async () =>
+        (await metric(url, 'pod_sync_pods')) === PODS &&
+        (await metric(url, 'controller_runtime_reconcile_total{controller="pod-sync",result="success"}')) >=
+          PODS,
+      180_000,
+      500,
+    );
+    // Let the event loop and the garbage collector settle, as a scrape some seconds later would see it.
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const pid = op.child.pid ?? 0;
+    const rss = mib(statusKb(pid, 'VmRSS'));
+    const peak = mib(statusKb(pid, 'VmHWM'));
+    const heap = (await metric(url, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
+    const { requests = {}, limits = {} } = operatorContainer(deployment).resources ?? {};
+    const request = Number(/^(\d+)Mi$/.exec(requests.memory ?? '')?.[1]);
+    const limit = Number(/^(\d+)Mi$/.exec(limits.memory ?? '')?.[1]);
+    console.log(
+      `${String(PODS)} pods: RSS ${rss.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB, heap used ${heap.toFixed(0)} MiB; request ${String(request)} MiB, limit ${String(limit)} MiB`,
+    );
+    expect(peak).toBeLessThan(request);
+    expect(peak).toBeLessThan(limit / 2);
+    expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
+  });
+});
