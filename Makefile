@@ -1,5 +1,5 @@
 # Every target calls an npm script: npm users reach the same things with `npm run <script>`.
-.PHONY: install build typecheck lint test cluster cluster-build cluster-down run clean image
+.PHONY: install build typecheck lint test cluster cluster-build cluster-down run clean image bench
 
 # npm ci again only when the lock file changes; it also brings Node 24 into node_modules/.bin.
 node_modules/.package-lock.json: package-lock.json
@@ -38,3 +38,8 @@ clean: install
 # The container image, with docker or podman (hack/image.sh says so clearly when neither works here).
 image:
 	npm run image
+
+# Benchmarks against client-go's workqueue example and a client-node baseline (bench/README.md); not
+# part of make test. Extra arguments: make bench BENCH_ARGS="--sizes 1000 --runs 1"
+bench: install
+	npm run bench -- $(BENCH_ARGS)

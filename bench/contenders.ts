@@ -1,0 +1,256 @@
+// The three contenders, how to start each, and how to read its lines. Every line is stamped with the
+// time it reached the harness (nowMs()), the one clock of every figure.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { connectionsTo, procStats, type ProcStats } from './proc.ts';
+import { nowMs } from './workload.ts';
+
+export const CONTENDER_IDS = ['pod-sync-operator', 'client-go-example', 'client-node-baseline'] as const;
+export type ContenderId = (typeof CONTENDER_IDS)[number];
+
+/** What a line says: the cache is synced, a pod was synced, or a pod was synced as gone. */
+export type LineEvent =
+  { kind: 'synced' } | { kind: 'sync'; name: string } | { kind: 'deleted'; name: string };
+
+export interface ContenderSpec {
+  id: ContenderId;
+  label: string;
+  command: string;
+  args: string[];
+  parse(line: string, stream: 'stdout' | 'stderr'): LineEvent | undefined;
+}
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+/** pod-sync-operator logs JSON lines: `caches synced`, then a line per pod transition (`event`, `key`). */
+function parseOperatorLine(line: string): LineEvent | undefined {
+  if (!line.includes('"event"') && !line.includes('caches synced')) return undefined;
+  let entry: { msg?: string; event?: string; key?: string };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  if (entry.msg === 'caches synced') return { kind: 'synced' };
+  if (!entry.event || !entry.key) return undefined;
+  const name = entry.key.slice(entry.key.indexOf('/') + 1);
+  return entry.event === 'deleted' ? { kind: 'deleted', name } : { kind: 'sync', name };
+}
+
+const SYNC_LINE = /^Sync\/Add\/Update for Pod (\S+)$/;
+const GONE_LINE = /^Pod [^/\s]+\/(\S+) does not exist anymore$/;
+
+/** client-go's example and the baseline print the same lines (fmt.Printf in syncToStdout). */
+function parseExampleLine(line: string, synced: RegExp, stream: 'stdout' | 'stderr'): LineEvent | undefined {
+  if (stream === 'stderr') return synced.test(line) ? { kind: 'synced' } : undefined;
+  const sync = SYNC_LINE.exec(line);
+  if (sync?.[1]) return { kind: 'sync', name: sync[1] };
+  const gone = GONE_LINE.exec(line);
+  if (gone?.[1]) return { kind: 'deleted', name: gone[1] };
+  return undefined;
+}
+
+export function contenderSpecs(options: {
+  kubeconfig: string;
+  goExample: string;
+}): Record<ContenderId, ContenderSpec> {
+  return {
+    'pod-sync-operator': {
+      id: 'pod-sync-operator',
+      label: 'pod-sync-operator',
+      command: process.execPath,
+      // Default settings; leader election is off by default; the same scope as client-go's example.
+      args: [
+        `${repo}dist/main.js`,
+        '--kubeconfig',
+        options.kubeconfig,
+        '--namespace',
+        'default',
+        '--metrics-bind-address=0',
+        '--health-probe-bind-address=0',
+      ],
+      parse: (line) => parseOperatorLine(line),
+    },
+    'client-go-example': {
+      id: 'client-go-example',
+      label: 'client-go example',
+      command: options.goExample,
+      args: ['-kubeconfig', options.kubeconfig],
+      // klog, on stderr, from cache.WaitForNamedCacheSyncWithContext.
+      parse: (line, stream) => parseExampleLine(line, /Caches are synced/, stream),
+    },
+    'client-node-baseline': {
+      id: 'client-node-baseline',
+      label: 'client-node baseline',
+      command: process.execPath,
+      args: [`${repo}bench/baseline/controller.ts`, '--kubeconfig', options.kubeconfig],
+      parse: (line, stream) => parseExampleLine(line, /^caches synced$/, stream),
+    },
+  };
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface PodLines {
+  syncs: number[];
+  deletes: number[];
+}
+
+/** A started contender: its lines by pod, its connections sampled, its /proc figures on demand. */
+export class RunningContender {
+  readonly spec: ContenderSpec;
+  readonly startedAt: number;
+  readonly pods = new Map<string, PodLines>();
+  syncedAt: number | undefined;
+  /** Pods with at least one sync line at or after `since`, kept current by watchSyncsSince(). */
+  #since = Number.POSITIVE_INFINITY;
+  #syncedSince = 0;
+  #deleted = 0;
+  readonly #child: ChildProcess;
+  readonly #tail: string[] = [];
+  readonly #exited: Promise<Exit>;
+  #exit: Exit | undefined;
+  readonly #connections = new Set<string>();
+  #peakConnections = 0;
+  #lastConnections = 0;
+  readonly #sampler: NodeJS.Timeout;
+  readonly #apiPort: number;
+  readonly #podPrefix: string;
+
+  constructor(spec: ContenderSpec, apiPort: number, podPrefix: string) {
+    this.spec = spec;
+    this.#apiPort = apiPort;
+    this.#podPrefix = podPrefix;
+    this.startedAt = nowMs();
+    this.#child = spawn(spec.command, spec.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: '' },
+    });
+    this.#exited = new Promise((resolve) => {
+      this.#child.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+    this.#read('stdout');
+    this.#read('stderr');
+    this.#sampler = setInterval(() => {
+      this.#sampleConnections();
+    }, 250);
+  }
+
+  get pid(): number {
+    const pid = this.#child.pid;
+    if (pid === undefined) throw new Error(`${this.spec.label} did not start`);
+    return pid;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** The last lines of both streams, to explain a failure. */
+  tail(): string {
+    return this.#tail.join('\n');
+  }
+
+  /** Pods with at least one sync line. */
+  get syncedOnce(): number {
+    let n = 0;
+    for (const pod of this.pods.values()) if (pod.syncs.length > 0) n++;
+    return n;
+  }
+
+  get deleted(): number {
+    return this.#deleted;
+  }
+
+  /** Starts counting pods synced at or after `since`. */
+  watchSyncsSince(since: number): void {
+    this.#since = since;
+    this.#syncedSince = 0;
+    for (const pod of this.pods.values()) if (pod.syncs.some((t) => t >= since)) this.#syncedSince++;
+  }
+
+  get syncedSince(): number {
+    return this.#syncedSince;
+  }
+
+  connections(): { peak: number; opened: number; atEnd: number } {
+    return { peak: this.#peakConnections, opened: this.#connections.size, atEnd: this.#lastConnections };
+  }
+
+  procStats(): ProcStats {
+    return procStats(this.pid);
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code or the signal that ended it. */
+  async stop(graceMs = 10_000): Promise<Exit> {
+    clearInterval(this.#sampler);
+    if (!this.running) return this.#exited;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.#exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  sampleConnections(): void {
+    this.#sampleConnections();
+  }
+
+  #sampleConnections(): void {
+    if (!this.running) return;
+    try {
+      const now = connectionsTo(this.pid, this.#apiPort);
+      for (const inode of now) this.#connections.add(inode);
+      this.#lastConnections = now.size;
+      this.#peakConnections = Math.max(this.#peakConnections, now.size);
+    } catch {
+      // The process is exiting.
+    }
+  }
+
+  #read(stream: 'stdout' | 'stderr'): void {
+    const source = this.#child[stream];
+    if (!source) return;
+    let rest = '';
+    source.setEncoding('utf8');
+    source.on('data', (chunk: string) => {
+      const at = nowMs();
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) this.#line(line, stream, at);
+    });
+  }
+
+  #line(line: string, stream: 'stdout' | 'stderr', at: number): void {
+    const event = this.spec.parse(line, stream);
+    if (event?.kind === 'synced') {
+      this.syncedAt ??= at;
+      return;
+    }
+    if (!event?.name.startsWith(this.#podPrefix)) {
+      this.#tail.push(`${stream}: ${line}`);
+      if (this.#tail.length > 40) this.#tail.shift();
+      return;
+    }
+    let pod = this.pods.get(event.name);
+    if (!pod) {
+      pod = { syncs: [], deletes: [] };
+      this.pods.set(event.name, pod);
+    }
+    if (event.kind === 'sync') {
+      if (at >= this.#since && !pod.syncs.some((t) => t >= this.#since)) this.#syncedSince++;
+      pod.syncs.push(at);
+    } else {
+      if (pod.deletes.length === 0) this.#deleted++;
+      pod.deletes.push(at);
+    }
+  }
+}

@@ -1,0 +1,484 @@
+// `make bench` / `npm run bench`: pod-sync-operator against client-go's workqueue example and a
+// client-node baseline, on the same local kube-apiserver, one contender at a time; then the work-queue
+// microbenchmark against client-go's workqueue. See bench/README.md.
+//
+//   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--runs 3] [--contenders a,b,c]
+//                     [--skip-queue | --queue-only] [--update-readme]
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { ControlPlane } from '../hack/cluster/control-plane.ts';
+import {
+  ApiServerMetrics,
+  auditArgs,
+  countAudit,
+  fileSize,
+  readRequestsBetween,
+  statusPatchResponses,
+} from './apiserver.ts';
+import {
+  CONTENDER_IDS,
+  contenderSpecs,
+  RunningContender,
+  type ContenderId,
+  type ContenderSpec,
+} from './contenders.ts';
+import type { LoadRequest, LoadResponse } from './load-worker.ts';
+import type { QueueBenchResult } from './queue-bench.ts';
+import {
+  markdown,
+  median,
+  mediansOf,
+  percentile,
+  type BenchResult,
+  type Environment,
+  type Medians,
+  type QueueComparison,
+  type QueueFigures,
+  type RunFigures,
+} from './report.ts';
+import { LOAD_USER_AGENT, nowMs, type ApiServerAccess, type Owner, type Timed } from './workload.ts';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const POD_PREFIX = 'bench-app-';
+
+const { values: flags } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    'with-50k': { type: 'boolean', default: false },
+    runs: { type: 'string', default: '3' },
+    contenders: { type: 'string', default: CONTENDER_IDS.join(',') },
+    'skip-queue': { type: 'boolean', default: false },
+    'queue-only': { type: 'boolean', default: false },
+    'queue-seconds': { type: 'string', default: '2' },
+    concurrency: { type: 'string', default: '32' },
+    out: { type: 'string', default: join(repo, 'bench', 'results') },
+    'update-readme': { type: 'boolean', default: false },
+  },
+});
+
+const sizes = flags.sizes.split(',').map(Number);
+if (flags['with-50k'] && !sizes.includes(50_000)) sizes.push(50_000);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000))
+  throw new Error(`--sizes: 1 to 50000 each, got ${flags.sizes}`);
+// One count for every size, or one per size in the order of --sizes (e.g. --runs 3,1).
+const runCounts = flags.runs.split(',').map(Number);
+if (runCounts.some((r) => !Number.isInteger(r) || r < 1))
+  throw new Error(`--runs: positive integers, got ${flags.runs}`);
+const runsFor = (n: number): number => runCounts[Math.min(sizes.indexOf(n), runCounts.length - 1)] ?? 1;
+const concurrency = Number(flags.concurrency);
+const contenders = flags.contenders.split(',') as ContenderId[];
+for (const c of contenders)
+  if (!CONTENDER_IDS.includes(c))
+    throw new Error(`unknown contender ${c}; known: ${CONTENDER_IDS.join(', ')}`);
+
+const log = (message: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+};
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function goBinary(): string {
+  for (const dir of (process.env.PATH ?? '').split(':'))
+    if (dir && existsSync(join(dir, 'go'))) return join(dir, 'go');
+  if (existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
+  throw new Error('Go >= 1.26 is needed for the client-go side of the benchmarks');
+}
+
+function capture(command: string, args: string[], cwd = repo): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
+    });
+  });
+}
+
+// ---- the work-queue microbenchmark ----
+
+type CycleFigures = Omit<QueueFigures, 'bytesPerQueuedKey'>;
+
+function medianFigures(list: CycleFigures[]): CycleFigures {
+  return {
+    addNsPerKey: median(list.map((f) => f.addNsPerKey)) ?? Number.NaN,
+    getNsPerKey: median(list.map((f) => f.getNsPerKey)) ?? Number.NaN,
+    doneNsPerKey: median(list.map((f) => f.doneNsPerKey)) ?? Number.NaN,
+  };
+}
+
+async function queueBench(runs: number, seconds: number): Promise<QueueComparison> {
+  log(`work queue: TypeScript, ${runs} runs`);
+  const ours: QueueBenchResult[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = await capture(process.execPath, [
+      '--expose-gc',
+      join(repo, 'bench', 'queue-bench.ts'),
+      '--seconds',
+      String(seconds),
+    ]);
+    ours.push(JSON.parse(out) as QueueBenchResult);
+  }
+  log(`work queue: client-go, go test -bench, ${runs} runs`);
+  const out = await capture(
+    goBinary(),
+    [
+      'test',
+      '-mod=readonly',
+      '-run',
+      '^$',
+      '-bench',
+      '.',
+      '-benchmem',
+      '-count',
+      String(runs),
+      '-benchtime',
+      `${seconds}s`,
+      './workqueue/',
+    ],
+    join(repo, 'bench', 'go'),
+  );
+  const go: Record<string, Record<string, number>[]> = {};
+  for (const line of out.split('\n')) {
+    const match = /^Benchmark(\w+?)(?:-\d+)?\s+\d+\s+(.*)$/.exec(line);
+    if (!match?.[1] || !match[2]) continue;
+    const metrics: Record<string, number> = {};
+    for (const m of match[2].matchAll(/([\d.]+) (\S+)/g)) metrics[m[2] as string] = Number(m[1]);
+    (go[match[1]] ??= []).push(metrics);
+  }
+  const goCycle = (name: string): CycleFigures =>
+    medianFigures(
+      (go[name] ?? []).map((m) => ({
+        addNsPerKey: m['add-ns/key'] ?? Number.NaN,
+        getNsPerKey: m['get-ns/key'] ?? Number.NaN,
+        doneNsPerKey: m['done-ns/key'] ?? Number.NaN,
+      })),
+    );
+  return {
+    runs,
+    ours: {
+      queue: {
+        ...medianFigures(ours.map((r) => r.queue)),
+        bytesPerQueuedKey: median(ours.map((r) => r.bytesPerQueuedKey)) ?? Number.NaN,
+      },
+      rateLimitingQueue: medianFigures(ours.map((r) => r.rateLimitingQueue)),
+    },
+    clientGo: {
+      queue: {
+        ...goCycle('Queue'),
+        bytesPerQueuedKey: median((go.QueueMemory ?? []).map((m) => m['B/key'] ?? Number.NaN)) ?? Number.NaN,
+      },
+      rateLimitingQueue: goCycle('RateLimitingQueue'),
+    },
+  };
+}
+
+// ---- the load generator, in a worker thread ----
+
+/** A request without its id, for each kind of request. */
+type LoadCall = LoadRequest extends infer R ? (R extends LoadRequest ? Omit<R, 'id'> : never) : never;
+
+class Load {
+  readonly #worker: Worker;
+  #nextId = 1;
+  readonly #pending = new Map<number, (res: LoadResponse) => void>();
+
+  constructor(access: ApiServerAccess) {
+    this.#worker = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: access });
+    this.#worker.on('message', (res: LoadResponse) => {
+      this.#pending.get(res.id)?.(res);
+      this.#pending.delete(res.id);
+    });
+    this.#worker.on('error', (err: Error) => {
+      log(`load worker failed: ${err.message}`);
+    });
+  }
+
+  async call(req: LoadCall): Promise<Extract<LoadResponse, { ok: true }>> {
+    const id = this.#nextId++;
+    const answer = new Promise<LoadResponse>((resolve) => this.#pending.set(id, resolve));
+    this.#worker.postMessage({ ...req, id });
+    const res = await answer;
+    if (!res.ok) throw new Error(`load ${req.op}: ${res.error}`);
+    return res;
+  }
+
+  async close(): Promise<void> {
+    await this.call({ op: 'close' });
+    await this.#worker.terminate();
+  }
+}
+
+// ---- one contender on one workload ----
+
+async function waitUntil(
+  what: string,
+  contender: RunningContender,
+  done: () => boolean,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (!contender.running)
+      throw new Error(`${contender.spec.label} exited while waiting for ${what}:\n${contender.tail()}`);
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+async function runOne(
+  spec: ContenderSpec,
+  n: number,
+  run: number,
+  ctx: { load: Load; metrics: ApiServerMetrics; auditLog: string; apiPort: number },
+): Promise<RunFigures> {
+  const problems: string[] = [];
+  const created = await ctx.load.call({ op: 'clean', concurrency });
+  if ((created.count ?? 0) > 0) log(`  removed ${created.count} pods left over`);
+  const t = Date.now();
+  await ctx.load.call({ op: 'create', n, concurrency });
+  log(`  ${n} pods created with status in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  await sleep(2_000);
+
+  const before = await ctx.metrics.requestTotals();
+  const auditFrom = fileSize(ctx.auditLog);
+  const c = new RunningContender(spec, ctx.apiPort, POD_PREFIX);
+  const phaseTimeout = 60_000 + n * 30;
+  let cpuInitialS: number | null = null;
+  let burst: Timed[] = [];
+  let deletes: Timed[] = [];
+  let burstAuditFrom = 0;
+  try {
+    const synced = await waitUntil(
+      'the initial sync',
+      c,
+      () => c.syncedAt !== undefined && c.syncedOnce >= n,
+      phaseTimeout,
+    );
+    cpuInitialS = c.procStats().cpuSeconds;
+    if (!synced)
+      problems.push(
+        `initial sync incomplete: ${c.syncedOnce}/${n} pods, cache synced: ${c.syncedAt !== undefined}`,
+      );
+    await sleep(1_000);
+
+    const burstStart = nowMs();
+    burstAuditFrom = fileSize(ctx.auditLog);
+    c.watchSyncsSince(burstStart);
+    burst = (await ctx.load.call({ op: 'burst', n, concurrency })).timed ?? [];
+    if (!(await waitUntil('the burst', c, () => c.syncedSince >= n, phaseTimeout)))
+      problems.push(`burst incomplete: ${c.syncedSince}/${n} pods`);
+    await sleep(1_000);
+
+    deletes = (await ctx.load.call({ op: 'delete', n, concurrency })).timed ?? [];
+    if (!(await waitUntil('the deletes', c, () => c.deleted >= n, phaseTimeout)))
+      problems.push(`deletes incomplete: ${c.deleted}/${n} pods`);
+    await sleep(500);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  c.sampleConnections();
+  const stats = c.running ? c.procStats() : undefined;
+  const connections = c.connections();
+  const exit = await c.stop();
+  // client-go's example has no SIGTERM handler: the signal's default action ends it.
+  if (exit.code !== 0 && exit.signal !== 'SIGTERM')
+    problems.push(`exit code ${exit.code}, signal ${exit.signal}`);
+  await sleep(500);
+  const after = await ctx.metrics.requestTotals();
+  const audit = countAudit(ctx.auditLog, auditFrom);
+
+  const firstSyncs = [...c.pods.values()].map((p) => p.syncs[0]).filter((x): x is number => x !== undefined);
+  const allSyncedAt = firstSyncs.length >= n ? Math.max(...firstSyncs) : undefined;
+  const responded = statusPatchResponses(ctx.auditLog, burstAuditFrom);
+  const burstLatencies: number[] = [];
+  const clientLatencies: number[] = [];
+  let burstEnd = 0;
+  for (const u of burst) {
+    const at = c.pods.get(u.name)?.syncs.find((x) => x >= u.sentAt);
+    if (at === undefined) continue;
+    clientLatencies.push(at - u.respondedAt);
+    const serverDone = responded.get(u.name);
+    if (serverDone !== undefined) burstLatencies.push(at - serverDone);
+    burstEnd = Math.max(burstEnd, at);
+  }
+  if (burst.length > 0 && responded.size < burst.length)
+    problems.push(`audit log has ${responded.size} of ${burst.length} burst responses`);
+  const burstStart = Math.min(...burst.map((u) => u.sentAt));
+  let deleteEnd = 0;
+  let deleteSeen = 0;
+  for (const d of deletes) {
+    const at = c.pods.get(d.name)?.deletes[0];
+    if (at === undefined) continue;
+    deleteSeen++;
+    deleteEnd = Math.max(deleteEnd, at);
+  }
+  const deleteStart = Math.min(...deletes.map((d) => d.sentAt));
+  const agents = Object.keys(audit.byUserAgent).filter((a) => a !== LOAD_USER_AGENT);
+  const byVerb: Record<string, number> = {};
+  for (const agent of agents)
+    for (const [verb, count] of Object.entries(audit.byUserAgent[agent] ?? {}))
+      byVerb[verb] = (byVerb[verb] ?? 0) + count;
+  const secs = (ms: number): number => ms / 1000;
+  return {
+    contender: spec.id,
+    n,
+    run,
+    cacheSyncedS: c.syncedAt !== undefined ? secs(c.syncedAt - c.startedAt) : null,
+    allSyncedS: allSyncedAt !== undefined ? secs(allSyncedAt - c.startedAt) : null,
+    burstS: burst.length > 0 && burstLatencies.length === burst.length ? secs(burstEnd - burstStart) : null,
+    burstP50Ms: burstLatencies.length === n ? percentile(burstLatencies, 50) : null,
+    burstP99Ms: burstLatencies.length === n ? percentile(burstLatencies, 99) : null,
+    burstClientP50Ms: clientLatencies.length === n ? percentile(clientLatencies, 50) : null,
+    burstClientP99Ms: clientLatencies.length === n ? percentile(clientLatencies, 99) : null,
+    deleteS: deletes.length > 0 && deleteSeen === deletes.length ? secs(deleteEnd - deleteStart) : null,
+    peakRssMiB: stats ? stats.peakRssBytes / 2 ** 20 : Number.NaN,
+    cpuS: stats ? stats.cpuSeconds : Number.NaN,
+    cpuInitialS,
+    requests: Object.values(byVerb).reduce((a, b) => a + b, 0),
+    requestsByVerb: byVerb,
+    userAgents: agents,
+    metricsRequests: readRequestsBetween(before, after),
+    connectionsPeak: connections.peak,
+    connectionsOpened: connections.opened,
+    exit: exit.signal ?? String(exit.code),
+    problems,
+  };
+}
+
+// ---- the whole run ----
+
+function environment(start: number, startLoad: number[], samples: number[]): Environment {
+  const go = (() => {
+    try {
+      return execFileSync(goBinary(), ['version'], { encoding: 'utf8' })
+        .trim()
+        .replace(/^go version /, '');
+    } catch {
+      return 'go: not found';
+    }
+  })();
+  return {
+    date: new Date(start).toISOString(),
+    command: `make bench${process.argv.length > 2 ? ` BENCH_ARGS="${process.argv.slice(2).join(' ')}"` : ''}`,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    kernel: release(),
+    node: process.version,
+    go,
+    kubernetes:
+      /k8s\.io\/kubernetes\s+(v\S+)/.exec(
+        readFileSync(join(repo, 'hack', 'cluster', 'k8s', 'go.mod'), 'utf8'),
+      )?.[1] ?? '?',
+    loadAverageStart: startLoad,
+    loadAverageEnd: loadavg(),
+    loadAverageSamples: samples,
+    durationS: (Date.now() - start) / 1000,
+  };
+}
+
+function updateReadme(table: string): void {
+  const path = join(repo, 'bench', 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const start = '<!-- results:start -->';
+  const end = '<!-- results:end -->';
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${path} lacks the ${start} ... ${end} markers`);
+  writeFileSync(path, `${text.slice(0, from + start.length)}\n\n${table}\n${text.slice(to)}`);
+}
+
+async function main(): Promise<void> {
+  const start = Date.now();
+  const startLoad = loadavg();
+  const loadSamples: number[] = [];
+  log(`load average ${startLoad.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+  const result: BenchResult = {
+    environment: environment(start, startLoad, loadSamples),
+    sizes: flags['queue-only'] ? [] : sizes,
+    runsPerContender: Object.fromEntries(sizes.map((n) => [String(n), runsFor(n)])),
+    contenders,
+    runs: [],
+    medians: {},
+  };
+  if (!flags['skip-queue']) result.queue = await queueBench(3, Number(flags['queue-seconds']));
+
+  if (!flags['queue-only']) {
+    if (contenders.includes('pod-sync-operator') && !existsSync(join(repo, 'dist', 'main.js'))) {
+      throw new Error('dist/main.js is missing: npm run build first (npm run bench does)');
+    }
+    const goExample = (await capture('bash', [join(repo, 'bench', 'go', 'build.sh')])).trim();
+    const auditDir = mkdtempSync(join(tmpdir(), 'pod-sync-bench-'));
+    const audit = auditArgs(auditDir);
+    log('starting the control plane');
+    const cp = await ControlPlane.start({ extraApiServerArgs: audit.args });
+    const access: ApiServerAccess = { server: cp.server, token: cp.token, ca: cp.ca };
+    const load = new Load(access);
+    const metrics = new ApiServerMetrics(access);
+    const specs = contenderSpecs({ kubeconfig: cp.kubeconfigPath, goExample });
+    try {
+      const owners = (await load.call({ op: 'owners' })).owners as Owner[];
+      log(`${owners.length} Deployments and ReplicaSets own the pods`);
+      for (const n of result.sizes) {
+        const runsPerContender = runsFor(n);
+        for (let run = 1; run <= runsPerContender; run++) {
+          // Contenders take turns within a run, so a slow spell of the machine is shared among them.
+          for (const id of contenders) {
+            loadSamples.push(loadavg()[0] ?? Number.NaN);
+            log(`N=${n} run ${run}/${runsPerContender}: ${id} (load ${loadavg()[0]?.toFixed(2)})`);
+            const figures = await runOne(specs[id], n, run, {
+              load,
+              metrics,
+              auditLog: audit.logPath,
+              apiPort: Number(new URL(cp.server).port),
+            });
+            result.runs.push(figures);
+            log(
+              `  cache synced ${figures.cacheSyncedS?.toFixed(2)} s, all synced ${figures.allSyncedS?.toFixed(2)} s, burst ${figures.burstS?.toFixed(2)} s ` +
+                `p50 ${figures.burstP50Ms?.toFixed(1)} ms p99 ${figures.burstP99Ms?.toFixed(1)} ms, deletes ${figures.deleteS?.toFixed(2)} s, ` +
+                `RSS ${figures.peakRssMiB.toFixed(0)} MiB, CPU ${figures.cpuS.toFixed(2)} s, ${figures.requests} requests, ` +
+                `${figures.connectionsPeak} connections${figures.problems.length ? `; problems: ${figures.problems.join('; ')}` : ''}`,
+            );
+          }
+        }
+        const medians: Partial<Record<ContenderId, Medians>> = {};
+        for (const id of contenders) {
+          const m = mediansOf(result.runs.filter((r) => r.n === n && r.contender === id));
+          if (m) medians[id] = m;
+        }
+        result.medians[String(n)] = medians;
+      }
+      await load.call({ op: 'clean', concurrency });
+    } finally {
+      await load.close().catch(() => undefined);
+      await metrics.close();
+      await cp.stop();
+      rmSync(auditDir, { recursive: true, force: true });
+    }
+  }
+
+  result.environment = environment(start, startLoad, loadSamples);
+  const table = markdown(result);
+  mkdirSync(flags.out, { recursive: true });
+  const stamp = new Date(start).toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(flags.out, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(flags.out, `${stamp}.md`), `${table}\n`);
+  writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(flags.out, 'latest.md'), `${table}\n`);
+  if (flags['update-readme']) updateReadme(table);
+  process.stdout.write(`${table}\n`);
+  log(`results in ${join(flags.out, `${stamp}.json`)} and .md`);
+}
+
+await main();
+// A lingering handle (a worker, a socket) must not keep the process; writes to stdout are done.
+process.exit(0);
