@@ -7,6 +7,7 @@ import { isTombstone, JOBS, PODS, REPLICASETS, type KubeObject } from '../../inf
 import { Controller, type ControllerOptions } from '../controller.ts';
 import { podMetrics, type PodMetrics } from './pod-metrics.ts';
 import type { Pod } from './pod.ts';
+import { podSyncView } from './pod-view.ts';
 import { snapshot, transitions, type PodSnapshot, type Transition } from './transitions.ts';
 import { ownerUids, resolveWorkload, type OwnerCaches } from './workload.ts';
 
@@ -43,6 +44,8 @@ export class PodSyncController {
       ...scope,
       ...(labelSelector ? { labelSelector } : {}),
       indexers: { [OWNER_UID_INDEX]: ownerUids },
+      // Only what a sync reads is cached: the rest of each Pod would be most of the heap.
+      transform: podSyncView,
     });
     // Owners matter only for their names and owner references: metadata is all we cache of them.
     const replicaSets = factory.informerFor<KubeObject>(REPLICASETS, { ...scope, metadataOnly: true });
