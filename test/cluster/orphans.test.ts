@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { isAlive } from '../../hack/cluster/process.ts';
 import { eventually } from '../helpers/cluster.ts';
 import { commandLine, processGroupMembers } from '../helpers/processes.ts';
+import { tiedToParent } from '../helpers/tied.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-control-plane.ts', import.meta.url));
 
@@ -15,7 +16,9 @@ interface Held {
 
 describe('no control-plane process outlives the process that started it', () => {
   it.each(['SIGKILL', 'SIGINT'] as const)('when that process gets %s', async (signal) => {
-    const holder = spawn(process.execPath, [fixture], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(...tiedToParent(process.execPath, [fixture]), {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = once(holder, 'exit');
     try {
       const [line] = (await once(createInterface({ input: holder.stdout }), 'line')) as [string];

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import type { LogLine } from './logs.ts';
+import { tiedToParent } from './tied.ts';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 
@@ -32,8 +33,12 @@ export function startOperator(
 ): OperatorProcess {
   const [program, ...leading] = options.command ?? [process.execPath, main];
   const child = spawn(
-    program,
-    [...leading, '--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0', ...args],
+    ...tiedToParent(program, [
+      ...leading,
+      '--metrics-bind-address=127.0.0.1:0',
+      '--health-probe-bind-address=127.0.0.1:0',
+      ...args,
+    ]),
     { env: { PATH: process.env.PATH, HOME: tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: LogLine[] = [];

@@ -9,6 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
+import { tiedToParent } from '../helpers/tied.ts';
 import { inParallel } from '../informers/helpers.ts';
 import { metricValue, scrape, useOperators, within } from './harness.ts';
 
@@ -31,8 +32,12 @@ interface Probe {
 /** Starts prober.ts against `base`; stop() ends it and returns every probe it made. */
 async function startProber(base: string): Promise<{ stop: () => Promise<Probe[]> }> {
   const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, 'prober.ts'), base, String(PROBE_EVERY_MS), ...PATHS],
+    ...tiedToParent(process.execPath, [
+      join(import.meta.dirname, 'prober.ts'),
+      base,
+      String(PROBE_EVERY_MS),
+      ...PATHS,
+    ]),
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
