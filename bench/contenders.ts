@@ -8,9 +8,14 @@ import { nowMs } from './workload.ts';
 export const CONTENDER_IDS = ['pod-sync-operator', 'client-go-example', 'client-node-baseline'] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
 
-/** What a line says: the cache is synced, a pod was synced, or a pod was synced as gone. */
+/**
+ * What a line says: the cache is synced, a pod was synced, or a pod was synced as gone. `stamp`: the
+ * time the contender wrote in the line itself (pod-sync-operator's `time`, in ms), when it has one.
+ */
 export type LineEvent =
-  { kind: 'synced' } | { kind: 'sync'; name: string } | { kind: 'deleted'; name: string };
+  | { kind: 'synced' }
+  | { kind: 'sync'; name: string; stamp?: number }
+  | { kind: 'deleted'; name: string; stamp?: number };
 
 export interface ContenderSpec {
   id: ContenderId;
@@ -25,7 +30,7 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 /** pod-sync-operator logs JSON lines: `caches synced`, then a line per pod transition (`event`, `key`). */
 function parseOperatorLine(line: string): LineEvent | undefined {
   if (!line.includes('"event"') && !line.includes('caches synced')) return undefined;
-  let entry: { msg?: string; event?: string; key?: string };
+  let entry: { msg?: string; event?: string; key?: string; time?: number };
   try {
     entry = JSON.parse(line) as typeof entry;
   } catch {
@@ -34,7 +39,8 @@ function parseOperatorLine(line: string): LineEvent | undefined {
   if (entry.msg === 'caches synced') return { kind: 'synced' };
   if (!entry.event || !entry.key) return undefined;
   const name = entry.key.slice(entry.key.indexOf('/') + 1);
-  return entry.event === 'deleted' ? { kind: 'deleted', name } : { kind: 'sync', name };
+  const stamp = typeof entry.time === 'number' ? { stamp: entry.time } : {};
+  return entry.event === 'deleted' ? { kind: 'deleted', name, ...stamp } : { kind: 'sync', name, ...stamp };
 }
 
 const SYNC_LINE = /^Sync\/Add\/Update for Pod (\S+)$/;
@@ -95,7 +101,10 @@ export interface Exit {
 }
 
 export interface PodLines {
+  /** When each sync line reached the harness. */
   syncs: number[];
+  /** The time written in each sync line, where the contender writes one (NaN where not). */
+  syncStamps: number[];
   deletes: number[];
 }
 
@@ -242,12 +251,13 @@ export class RunningContender {
     }
     let pod = this.pods.get(event.name);
     if (!pod) {
-      pod = { syncs: [], deletes: [] };
+      pod = { syncs: [], syncStamps: [], deletes: [] };
       this.pods.set(event.name, pod);
     }
     if (event.kind === 'sync') {
       if (at >= this.#since && !pod.syncs.some((t) => t >= this.#since)) this.#syncedSince++;
       pod.syncs.push(at);
+      pod.syncStamps.push(event.stamp ?? Number.NaN);
     } else {
       if (pod.deletes.length === 0) this.#deleted++;
       pod.deletes.push(at);

@@ -18,6 +18,9 @@ export interface RunFigures {
   /** The same from the update's response as the harness received it (its load thread may lag). */
   burstClientP50Ms: number | null;
   burstClientP99Ms: number | null;
+  /** The same to the time the contender wrote in its line (ms precision), for contenders that write one. */
+  burstStampP50Ms: number | null;
+  burstStampP99Ms: number | null;
   /** First delete sent to the last pod's gone line. */
   deleteS: number | null;
   peakRssMiB: number;
@@ -127,6 +130,8 @@ export function mediansOf(runs: readonly RunFigures[]): Medians | undefined {
     burstP99Ms: medianOf(runs, (r) => r.burstP99Ms),
     burstClientP50Ms: medianOf(runs, (r) => r.burstClientP50Ms),
     burstClientP99Ms: medianOf(runs, (r) => r.burstClientP99Ms),
+    burstStampP50Ms: medianOf(runs, (r) => r.burstStampP50Ms),
+    burstStampP99Ms: medianOf(runs, (r) => r.burstStampP99Ms),
     deleteS: medianOf(runs, (r) => r.deleteS),
     peakRssMiB: medianOf(runs, (r) => r.peakRssMiB) ?? Number.NaN,
     cpuS: medianOf(runs, (r) => r.cpuS) ?? Number.NaN,
@@ -190,6 +195,13 @@ const ROWS: Row[] = [
     figure: 'burst latency p99, from the harness receiving the response (ms)',
     value: (m) => m.burstClientP99Ms,
     digits: 1,
+  },
+  {
+    figure: 'burst latency p50 / p99, to the time written in the line (ms)',
+    value: (m) => m.burstStampP99Ms,
+    digits: 1,
+    show: (m) =>
+      m.burstStampP99Ms === null ? '—' : `${fmt(m.burstStampP50Ms, 1)} / ${fmt(m.burstStampP99Ms, 1)}`,
   },
   { figure: 'deletes: first delete → last sync (s)', value: (m) => m.deleteS, digits: 2 },
   {
@@ -269,7 +281,7 @@ export function markdown(result: BenchResult): string {
     const header = ['figure', ...result.contenders.map((c) => LABELS[c]), '(1) / (2)', '(1) / (3)', 'target'];
     out.push(
       `| ${header.join(' | ')} |`,
-      `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+      `| ${header.map((_, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`,
     );
     for (const row of ROWS) {
       const cells = result.contenders.map((c) => {
