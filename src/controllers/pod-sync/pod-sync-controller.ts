@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { SharedInformerFactory } from '../../informers/factory.ts';
-import { objectKey } from '../../informers/object-key.ts';
+import { objectKey, splitKey } from '../../informers/object-key.ts';
 import type { SharedInformer } from '../../informers/shared-informer.ts';
 import { isTombstone, JOBS, PODS, REPLICASETS, type KubeObject } from '../../informers/types.ts';
 import { Controller, type ControllerOptions } from '../controller.ts';
@@ -144,7 +144,7 @@ export class PodSyncController {
   ): void {
     this.#metrics.transitions.inc({ type: transition.type });
     const { type, ...details } = transition;
-    const [namespace = '', name = key] = key.includes('/') ? key.split('/') : ['', key];
+    const { namespace = '', name } = splitKey(key);
     this.#log.info(
       {
         key,
