@@ -1,4 +1,4 @@
-import type { Status } from './errors.ts';
+import { ApiError, type Status } from './errors.ts';
 import type { ObjectList, Query, RequestOptions, RestClient } from './rest-client.ts';
 import type { WatchEvent } from './watch-stream.ts';
 
@@ -96,7 +96,8 @@ export class FakeWatch {
 /**
  * A RestClient for unit tests: lists are served from `objects` (paginated by limit/continue at
  * `resourceVersion`) unless `listHandler` is replaced; every watch() becomes a FakeWatch the test
- * drives; every call is recorded.
+ * drives; a watch-list (sendInitialEvents) starts with what listHandler answers, as ADDED events and
+ * the initial-events-end bookmark. Every call is recorded.
  */
 export class FakeRestClient implements RestClient {
   readonly calls: FakeCall[] = [];
@@ -109,6 +110,10 @@ export class FakeRestClient implements RestClient {
   getHandler: (path: string, query: Query) => unknown = (path) => {
     throw new Error(`FakeRestClient: no getHandler for ${path}`);
   };
+  /** False: a watch-list is refused with 400, as by a server without the WatchList feature. */
+  watchListSupported = true;
+  /** False: a watch-list opens empty, and the test pushes its initial events and bookmark itself. */
+  streamInitialEvents = true;
   /** Errors the next watch() calls throw when they open, one each, before any event. */
   readonly watchFailures: Error[] = [];
   readonly watches: FakeWatch[] = [];
@@ -152,6 +157,27 @@ export class FakeRestClient implements RestClient {
     const failure = this.watchFailures.shift();
     if (failure) throw failure;
     const watch = new FakeWatch(path, query, options?.accept, signal);
+    if (query.sendInitialEvents === true) {
+      if (!this.watchListSupported) {
+        throw new ApiError(400, {
+          kind: 'Status',
+          code: 400,
+          reason: 'BadRequest',
+          message: 'sendInitialEvents is forbidden',
+        });
+      }
+    }
+    if (query.sendInitialEvents === true && this.streamInitialEvents) {
+      // The same state a list would return (listHandler, unpaginated), streamed.
+      const initial = await abortable(Promise.resolve(this.listHandler(path, selectorsOf(query))), signal);
+      for (const object of initial.items) watch.push('ADDED', object);
+      watch.push('BOOKMARK', {
+        metadata: {
+          resourceVersion: initial.metadata?.resourceVersion ?? this.resourceVersion,
+          annotations: { 'k8s.io/initial-events-end': 'true' },
+        },
+      });
+    }
     this.watches.push(watch);
     for (const wake of this.#watchWaiters.splice(0)) wake();
     yield* watch.events() as AsyncGenerator<WatchEvent<T>, void, undefined>;
@@ -179,6 +205,13 @@ export class FakeRestClient implements RestClient {
       items: this.objects.slice(start, end),
     };
   }
+}
+
+function selectorsOf(query: Query): Query {
+  const selectors: Record<string, string | number | boolean | undefined> = {};
+  if (query.labelSelector !== undefined) selectors.labelSelector = query.labelSelector;
+  if (query.fieldSelector !== undefined) selectors.fieldSelector = query.fieldSelector;
+  return selectors;
 }
 
 /** Like a real request, a pending answer gives way to the caller's abort. */

@@ -47,3 +47,12 @@ export const MIN_RESYNC_PERIOD_MS = 1_000;
 
 /** waitForCacheSync checks every 100 ms, client-go's poll period. */
 export const CACHE_SYNC_POLL_MS = 100;
+
+/**
+ * Lists are streamed (WatchList, KEP-3157): one watch request at any size instead of one per 500
+ * objects, and no list held whole by the server. client-go's default since 1.35 (WatchListClient).
+ */
+export const WATCH_LIST = true;
+
+/** The annotation of the bookmark that ends a watch-list's initial state (metav1.InitialEventsAnnotationKey). */
+export const INITIAL_EVENTS_END_ANNOTATION = 'k8s.io/initial-events-end';

@@ -46,18 +46,20 @@ describe('SharedInformerFactory', () => {
     const controller = new AbortController();
     f.start(controller.signal);
     await flush();
-    const lists = client.calls.filter((c) => c.verb === 'list');
+    // Each informer lists through one watch-list stream.
+    const lists = client.calls.filter((c) => c.verb === 'watch' && c.query.sendInitialEvents === true);
     expect(lists.map((c) => c.path).sort()).toEqual([
       '/api/v1/namespaces/other/pods',
       '/api/v1/namespaces/team/pods',
       '/api/v1/nodes',
       '/apis/apps/v1/namespaces/team/replicasets',
     ]);
-    expect(lists.find((c) => c.query.labelSelector)?.query).toEqual({
-      limit: 500,
+    expect(lists.find((c) => c.query.labelSelector)?.query).toMatchObject({
+      sendInitialEvents: true,
       labelSelector: 'app=web',
       fieldSelector: 'status.phase=Running',
     });
+    expect(client.count('list')).toBe(0);
     const watch = client.calls.find((c) => c.verb === 'watch' && c.query.labelSelector);
     expect(watch?.query).toMatchObject({ labelSelector: 'app=web', fieldSelector: 'status.phase=Running' });
     controller.abort();
@@ -70,13 +72,13 @@ describe('SharedInformerFactory', () => {
     const controller = new AbortController();
     f.start(controller.signal);
     await flush();
-    expect(client.count('list')).toBe(1);
+    expect(client.count('watch')).toBe(1);
     f.informerFor(JOBS);
     await flush();
-    expect(client.count('list')).toBe(1);
+    expect(client.count('watch')).toBe(1);
     f.start(controller.signal);
     await flush();
-    expect(client.count('list')).toBe(2);
+    expect(client.count('watch')).toBe(2);
     controller.abort();
     await f.shutdown();
   });

@@ -1,11 +1,11 @@
 import { Counter } from 'prom-client';
 import { perRegistry } from '../metrics/per-registry.ts';
 
-type Label = 'resource' | 'reason';
+type Label = 'resource' | 'reason' | 'method';
 
 export const INFORMER_LISTS = {
   name: 'informer_lists_total',
-  help: 'Completed lists of informers, by resource and reason (initial, expired, malformed, error).',
+  help: 'Completed lists of informers, by resource, reason (initial, expired, malformed, error) and method (watchlist, paged).',
 } as const;
 
 export type ListCounter = Counter<Label>;
@@ -13,5 +13,5 @@ export type ListCounter = Counter<Label>;
 /** The list counter on `registry`, or one registered nowhere without it. */
 export const informerLists = perRegistry(
   (registers): ListCounter =>
-    new Counter({ ...INFORMER_LISTS, labelNames: ['resource', 'reason'], registers }),
+    new Counter({ ...INFORMER_LISTS, labelNames: ['resource', 'reason', 'method'], registers }),
 );

@@ -37,10 +37,16 @@ afterEach(async () => {
 });
 
 function start(
-  options: { random?: () => number; timings?: Partial<ReflectorTimings>; objects?: KubeObject[] } = {},
+  options: {
+    random?: () => number;
+    timings?: Partial<ReflectorTimings>;
+    objects?: KubeObject[];
+    client?: (client: FakeRestClient) => void;
+  } = {},
 ): Setup {
   const clock = new FakeClock();
   const client = new FakeRestClient();
+  options.client?.(client);
   client.objects = options.objects ?? [pod('a', 'x1')];
   client.resourceVersion = 'x1';
   const sink: string[] = [];
@@ -60,7 +66,8 @@ function start(
     clock,
     logger,
     random: options.random ?? (() => 0),
-    ...(options.timings ? { timings: options.timings } : {}),
+    // Paged lists unless a test asks for watch-lists: most tests here drive the list and watch apart.
+    timings: { watchList: false, ...options.timings },
     onList: (reason) => lists.push(reason),
   });
   const controller = new AbortController();
@@ -344,5 +351,134 @@ describe('Reflector watch', () => {
     expect(watch.closed).toBe(true);
     expect(setup.clock.pendingTimers()).toBe(0);
     await expect(setup.reflector.run(new AbortController().signal)).rejects.toThrow(/already running/);
+  });
+});
+
+describe('Reflector watch-list', () => {
+  const streaming = { timings: { watchList: true } };
+  const endBookmark = (resourceVersion: string): KubeObject => ({
+    metadata: { resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+  });
+
+  it('lists through one consistent watch stream and goes on watching on it', async () => {
+    const { client, sink, lists, reflector } = start({
+      ...streaming,
+      objects: [pod('a', 'x1'), pod('b', 'x1')],
+    });
+    const stream = await client.nextWatch();
+    expect(stream.query).toEqual({
+      sendInitialEvents: true,
+      resourceVersionMatch: 'NotOlderThan',
+      allowWatchBookmarks: true,
+      timeoutSeconds: 300,
+    });
+    await flush();
+    expect(sink).toEqual(['replace a,b @x1']);
+    expect(lists).toEqual(['initial']);
+    stream.push('MODIFIED', pod('a', 'x2'));
+    await flush();
+    expect(sink).toEqual(['replace a,b @x1', 'MODIFIED a @x2']);
+    expect(reflector.lastSyncResourceVersion()).toBe('x2');
+    stream.end();
+    expect((await client.nextWatch()).query).toEqual({
+      resourceVersion: 'x2',
+      allowWatchBookmarks: true,
+      timeoutSeconds: 300,
+    });
+    expect(client.count('list')).toBe(0);
+  });
+
+  it('stores nothing until the initial-events-end bookmark, and applies what changed before it', async () => {
+    const { client, sink, lists, reflector } = start({
+      ...streaming,
+      client: (c) => (c.streamInitialEvents = false),
+    });
+    const stream = await client.nextWatch();
+    stream
+      .push('ADDED', pod('a', 'x1'))
+      .push('ADDED', pod('b', 'x2'))
+      .push('ADDED', pod('c', 'x3'))
+      .push('MODIFIED', pod('b', 'x4'))
+      .push('DELETED', pod('c', 'x5'))
+      .push('BOOKMARK', { metadata: { resourceVersion: 'x6' } });
+    await flush();
+    expect(sink).toEqual([]);
+    expect(lists).toEqual([]);
+    expect(reflector.lastSyncResourceVersion()).toBeUndefined();
+    stream.push('BOOKMARK', endBookmark('x7'));
+    await flush();
+    expect(sink).toEqual(['replace a,b @x7']);
+    expect(lists).toEqual(['initial']);
+    expect(reflector.lastSyncResourceVersion()).toBe('x7');
+  });
+
+  it('falls back to a paged list at once where the server refuses watch-lists, and tries a stream at the next relist', async () => {
+    const { client, sink, lists, logs } = start({
+      ...streaming,
+      client: (c) => (c.watchListSupported = false),
+    });
+    const watch = await client.nextWatch();
+    expect(client.calls.map((c) => [c.verb, c.query.sendInitialEvents ?? c.query.limit])).toEqual([
+      ['watch', true],
+      ['list', 500],
+      ['watch', undefined],
+    ]);
+    expect(watch.query).toMatchObject({ resourceVersion: 'x1' });
+    expect(sink).toEqual(['replace a @x1']);
+    expect(lists).toEqual(['initial']);
+    expect(logs.some((l) => String(l.msg).includes('listing by pages'))).toBe(true);
+    // Progress, then 410: the relist tries a stream first again.
+    client.watchListSupported = true;
+    watch.push('ADDED', pod('b', 'x2')).error({ kind: 'Status', code: 410, reason: 'Expired' });
+    const stream = await client.nextWatch();
+    expect(stream.query).toMatchObject({ sendInitialEvents: true });
+    await flush();
+    expect(lists).toEqual(['initial', 'expired']);
+    expect(client.count('list')).toBe(1);
+  });
+
+  it('replaces nothing when the stream breaks before its end, and lists by pages instead', async () => {
+    const { client, sink, lists } = start({ ...streaming, client: (c) => (c.streamInitialEvents = false) });
+    const stream = await client.nextWatch();
+    stream.push('ADDED', pod('half', 'x1'));
+    stream.fail(new TransportError('connection reset'));
+    const watch = await client.nextWatch();
+    expect(sink).toEqual(['replace a @x1']);
+    expect(lists).toEqual(['initial']);
+    expect(client.count('list')).toBe(1);
+    expect(watch.query).toMatchObject({ resourceVersion: 'x1' });
+  });
+
+  it('treats a stream closed before its end like a failed list', async () => {
+    const { client, sink } = start({ ...streaming, client: (c) => (c.streamInitialEvents = false) });
+    (await client.nextWatch()).push('ADDED', pod('half', 'x1')).end();
+    await client.nextWatch();
+    expect(sink).toEqual(['replace a @x1']);
+    expect(client.count('list')).toBe(1);
+  });
+
+  it('fails the cache sync while the stream is denied and the paged list too, then heals', async () => {
+    const denied = new ApiError(403, {
+      kind: 'Status',
+      code: 403,
+      reason: 'Forbidden',
+      message: 'pods is forbidden: User "x" cannot watch resource "pods"',
+    });
+    const { client, sink, clock, logs } = start({
+      ...streaming,
+      client: (c) => {
+        c.watchFailures.push(denied);
+        c.listHandler = () => {
+          throw denied;
+        };
+      },
+    });
+    await flush();
+    expect(sink).toEqual([]);
+    expect(logs.filter((l) => l.msg === 'list failed: access denied')).toHaveLength(1);
+    client.listHandler = () => ({ metadata: { resourceVersion: 'x1' }, items: [pod('a', 'x1')] });
+    clock.step(800);
+    await flush();
+    expect(sink).toEqual(['replace a @x1']);
   });
 });

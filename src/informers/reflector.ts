@@ -4,11 +4,13 @@ import { ApiError, isDenied, isGone, TransportError, WatchDecodeError } from '..
 import type { WatchEvent } from '../client/watch-stream.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import {
+  INITIAL_EVENTS_END_ANNOTATION,
   LIST_PAGE_SIZE,
   MAX_EXPIRED_LIST_RESTARTS,
   MIN_WATCH_TIMEOUT_SECONDS,
   SHORT_WATCH_MS,
   WATCH_IDLE_GRACE_MS,
+  WATCH_LIST,
 } from './defaults.ts';
 import type { ListWatch } from './list-watch.ts';
 import type { KubeObject } from './types.ts';
@@ -29,6 +31,8 @@ export interface ReflectorTimings {
   shortWatchMs: number;
   maxExpiredListRestarts: number;
   backoff: Partial<BackoffOptions>;
+  /** Lists as one watch stream of the initial state (WatchList); paged lists when false. */
+  watchList: boolean;
 }
 
 export const DEFAULT_REFLECTOR_TIMINGS: Readonly<ReflectorTimings> = Object.freeze({
@@ -38,10 +42,14 @@ export const DEFAULT_REFLECTOR_TIMINGS: Readonly<ReflectorTimings> = Object.free
   shortWatchMs: SHORT_WATCH_MS,
   maxExpiredListRestarts: MAX_EXPIRED_LIST_RESTARTS,
   backoff: {},
+  watchList: WATCH_LIST,
 });
 
 /** Why a list happened: the first one, a 410 on the watch, a malformed event, or another failure. */
 export type ListReason = 'initial' | 'expired' | 'malformed' | 'error';
+
+/** How a list was read: one watch stream of the initial state, or pages of a LIST. */
+export type ListMethod = 'watchlist' | 'paged';
 
 export interface ReflectorOptions<T> {
   listWatch: ListWatch;
@@ -52,8 +60,8 @@ export interface ReflectorOptions<T> {
   logger?: Logger;
   timings?: Partial<ReflectorTimings>;
   random?: () => number;
-  /** Called after each completed list. */
-  onList?: (reason: ListReason) => void;
+  /** Called after each completed list, paged or streamed. */
+  onList?: (reason: ListReason, method: ListMethod) => void;
 }
 
 interface WatchOutcome {
@@ -65,10 +73,20 @@ interface WatchOutcome {
   broken?: TransportError;
 }
 
+/** A watch-list in progress: the initial state gathers here until the server says it is complete. */
+interface InitialState<T> {
+  reason: ListReason;
+  items: Map<string, T>;
+  /** The initial-events-end bookmark arrived and the sink was replaced. */
+  done: boolean;
+}
+
 /**
  * Lists then watches one resource, keeping a sink equal to the server's state: client-go's Reflector.
- * Lists are consistent reads (no resourceVersion), paginated; watches resume from the last
- * resourceVersion seen (list, event or bookmark) until the server answers 410, which means a relist.
+ * A list is a consistent read, by default streamed (WatchList: one watch that first sends the current
+ * state, then an initial-events-end bookmark, then goes on as a normal watch); if that stream fails
+ * before its bookmark, as on a server without WatchList, the list is paged instead, once. Watches
+ * resume from the last resourceVersion seen until the server answers 410, which means a relist.
  * resourceVersions are opaque: compared for equality only, never ordered.
  */
 export class Reflector<T> {
@@ -80,7 +98,7 @@ export class Reflector<T> {
   readonly #timings: ReflectorTimings;
   readonly #random: () => number;
   readonly #backoff: Backoff;
-  readonly #onList: ((reason: ListReason) => void) | undefined;
+  readonly #onList: ((reason: ListReason, method: ListMethod) => void) | undefined;
   #resourceVersion: string | undefined;
   #eventsSinceList = 0;
   #running = false;
@@ -107,17 +125,27 @@ export class Reflector<T> {
     if (this.#running) throw new Error(`reflector for ${this.#listWatch.description} is already running`);
     this.#running = true;
     let listReason: ListReason | undefined = 'initial';
+    // The last watch-list failed before its end: the next list is paged, then streams are tried again.
+    let streamFailed = false;
     while (!signal.aborted) {
       let delayMs = 0;
+      const streaming: boolean = listReason !== undefined && this.#timings.watchList && !streamFailed;
+      const initial: InitialState<T> | undefined =
+        streaming && listReason ? { reason: listReason, items: new Map(), done: false } : undefined;
       let listing = listReason !== undefined;
       try {
-        if (listReason !== undefined) {
+        if (listReason !== undefined && !initial) {
           await this.#list(signal);
-          this.#onList?.(listReason);
-          listReason = undefined;
-          listing = false;
+          this.#onList?.(listReason, 'paged');
+          streamFailed = false;
         }
-        const outcome = await this.#watch(signal);
+        listReason = undefined;
+        listing = false;
+        const outcome = await this.#watch(signal, initial);
+        if (initial && !initial.done) {
+          // Ended before the initial state was complete: nothing was stored, so this was a failed list.
+          throw new WatchListIncompleteError(outcome.broken, outcome.idle === true);
+        }
         const fields = { events: outcome.events, durationMs: outcome.durationMs, err: outcome.broken };
         if (outcome.idle) {
           this.#log.warn(fields, 'watch silent past its timeout, presumed dead: reconnecting');
@@ -129,7 +157,15 @@ export class Reflector<T> {
         }
       } catch (err) {
         if (isAborted(signal)) break;
-        if (listing) {
+        if (initial && !initial.done) {
+          // client-go's fallback: a server without WatchList, or a stream that broke, gets a paged list now.
+          listReason = initial.reason;
+          streamFailed = true;
+          this.#log.info(
+            { err },
+            'watch-list failed before its initial state was complete: listing by pages',
+          );
+        } else if (listing) {
           delayMs = this.#delayAfter(err);
           // Forbidden or unauthorized will not heal by retrying: say so at error, with the server's
           // message naming the verb and resource. The cache stays unsynced, so /readyz stays 503.
@@ -201,7 +237,8 @@ export class Reflector<T> {
     }
   }
 
-  async #watch(signal: AbortSignal): Promise<WatchOutcome> {
+  /** Watches until the server ends the stream; with `initial`, first gathers the initial state into the sink. */
+  async #watch(signal: AbortSignal, initial?: InitialState<T>): Promise<WatchOutcome> {
     const { minWatchTimeoutSeconds, watchIdleGraceMs } = this.#timings;
     const timeoutSeconds = Math.floor(minWatchTimeoutSeconds * (1 + this.#random()));
     const idleMs = timeoutSeconds * 1000 + watchIdleGraceMs;
@@ -227,14 +264,23 @@ export class Reflector<T> {
     };
     let timer = clock.setTimeout(check, idleMs);
     try {
-      const query = {
-        ...(this.#resourceVersion !== undefined ? { resourceVersion: this.#resourceVersion } : {}),
-        allowWatchBookmarks: true,
-        timeoutSeconds,
-      };
+      // A watch-list asks for the current state at a consistent read (no resourceVersion), as a list does.
+      const query = initial
+        ? {
+            sendInitialEvents: true,
+            resourceVersionMatch: 'NotOlderThan',
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+          }
+        : {
+            ...(this.#resourceVersion !== undefined ? { resourceVersion: this.#resourceVersion } : {}),
+            allowWatchBookmarks: true,
+            timeoutSeconds,
+          };
       for await (const event of this.#listWatch.watch(query, controller.signal)) {
         lastData = clock.now();
-        this.#apply(event);
+        if (initial && !initial.done) this.#gather(initial, event);
+        else this.#apply(event);
         events++;
       }
       return { events, durationMs: clock.now() - started };
@@ -249,6 +295,26 @@ export class Reflector<T> {
     }
   }
 
+  /** An event of a watch-list's initial state: kept aside until the end bookmark, then one replace. */
+  #gather(initial: InitialState<T>, event: WatchEvent<KubeObject>): void {
+    if (event.type === 'ERROR') throw ApiError.fromStatus(event.object);
+    const metadata = event.object.metadata;
+    if (event.type === 'BOOKMARK') {
+      if (metadata?.annotations?.[INITIAL_EVENTS_END_ANNOTATION] !== 'true') return;
+      const resourceVersion = metadata.resourceVersion;
+      if (!resourceVersion) throw new Error('initial-events-end bookmark has no resourceVersion');
+      this.#sink.replace([...initial.items.values()], resourceVersion);
+      this.#resourceVersion = resourceVersion;
+      this.#eventsSinceList = 0;
+      initial.done = true;
+      this.#onList?.(initial.reason, 'watchlist');
+      return;
+    }
+    const key = metadata?.namespace ? `${metadata.namespace}/${metadata.name ?? ''}` : (metadata?.name ?? '');
+    if (event.type === 'DELETED') initial.items.delete(key);
+    else initial.items.set(key, this.#prepare(event.object));
+  }
+
   #apply(event: WatchEvent<KubeObject>): void {
     if (event.type === 'ERROR') throw ApiError.fromStatus(event.object);
     const resourceVersion = event.object.metadata?.resourceVersion;
@@ -256,6 +322,15 @@ export class Reflector<T> {
     if (event.type !== 'BOOKMARK') this.#sink.apply(event.type, this.#prepare(event.object));
     if (resourceVersion) this.#resourceVersion = resourceVersion;
     this.#eventsSinceList++;
+  }
+}
+
+/** A watch-list stream that ended (closed, broke or went silent) before its initial-events-end bookmark. */
+class WatchListIncompleteError extends Error {
+  constructor(broken: TransportError | undefined, idle: boolean) {
+    const why = idle ? 'went silent' : broken ? `broke: ${broken.message}` : 'was closed';
+    super(`watch-list stream ${why} before its initial-events-end bookmark`, { cause: broken });
+    this.name = 'WatchListIncompleteError';
   }
 }
 

@@ -215,7 +215,8 @@ describe('SharedIndexInformer', () => {
     expect(rec.lines).toEqual(['add a@1 initial', 'add b@11', 'update b@11->b@12']);
     expect(logs.filter((l) => l.msg === 'event handler threw')).toHaveLength(3);
     expect(informer.store.size).toBe(2);
-    expect(client.count('list')).toBe(1);
+    // One request all along: the watch-list stream that listed is the watch that went on.
+    expect(client.calls.map((c) => c.verb)).toEqual(['watch']);
   });
 
   it('never awaits an async handler, and logs its rejection', async () => {
@@ -314,24 +315,38 @@ describe('SharedIndexInformer', () => {
     expect(informer.store.byIndex('namespace', 'ns')).toHaveLength(1);
   });
 
-  it('asks for PartialObjectMetadata when metadata-only, and trims full objects a server sends anyway', async () => {
-    const full = { ...pod('rs', '1'), status: { replicas: 1 } };
-    const { informer, client, run } = setup([full], { resource: REPLICASETS, metadataOnly: true });
-    await run();
-    const list = client.calls.find((c) => c.verb === 'list');
-    const watch = client.calls.find((c) => c.verb === 'watch');
-    expect(list).toMatchObject({
-      path: '/apis/apps/v1/namespaces/ns/replicasets',
-      accept: METADATA_LIST_ACCEPT,
-    });
-    expect(watch?.accept).toBe(METADATA_WATCH_ACCEPT);
-    expect(METADATA_LIST_ACCEPT).toContain('as=PartialObjectMetadataList;g=meta.k8s.io;v=v1');
-    expect(informer.store.get('ns/rs')).toEqual({
-      apiVersion: 'meta.k8s.io/v1',
-      kind: 'PartialObjectMetadata',
-      metadata: full.metadata,
-    });
-  });
+  it.each([true, false])(
+    'asks for PartialObjectMetadata when metadata-only (watch-list %s), and trims full objects a server sends anyway',
+    async (watchList) => {
+      const full = { ...pod('rs', '1'), status: { replicas: 1 } };
+      const { informer, client, run } = setup([full], {
+        resource: REPLICASETS,
+        metadataOnly: true,
+        timings: { watchList },
+      });
+      await run();
+      const list = client.calls.find((c) => c.verb === 'list');
+      const watches = client.calls.filter((c) => c.verb === 'watch');
+      if (watchList) {
+        expect(list).toBeUndefined();
+        expect(watches).toMatchObject([
+          { path: '/apis/apps/v1/namespaces/ns/replicasets', query: { sendInitialEvents: true } },
+        ]);
+      } else {
+        expect(list).toMatchObject({
+          path: '/apis/apps/v1/namespaces/ns/replicasets',
+          accept: METADATA_LIST_ACCEPT,
+        });
+      }
+      expect(watches.map((w) => w.accept)).toEqual([METADATA_WATCH_ACCEPT]);
+      expect(METADATA_LIST_ACCEPT).toContain('as=PartialObjectMetadataList;g=meta.k8s.io;v=v1');
+      expect(informer.store.get('ns/rs')).toEqual({
+        apiVersion: 'meta.k8s.io/v1',
+        kind: 'PartialObjectMetadata',
+        metadata: full.metadata,
+      });
+    },
+  );
 
   it('counts lists by reason in informer_lists_total', async () => {
     const registry = new Registry();
@@ -343,9 +358,9 @@ describe('SharedIndexInformer', () => {
     clock.step(800);
     await flush();
     const values = (await registry.getSingleMetric('informer_lists_total')?.get())?.values;
-    expect(values?.map((v) => [v.labels.reason, v.value])).toEqual([
-      ['initial', 1],
-      ['expired', 1],
+    expect(values?.map((v) => [v.labels.reason, v.labels.method, v.value])).toEqual([
+      ['initial', 'watchlist', 1],
+      ['expired', 'watchlist', 1],
     ]);
   });
 

@@ -104,8 +104,8 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
       logger: options.logger,
       timings: options.timings,
       random: options.random,
-      onList: (reason) => {
-        lists.inc({ resource: resourceLabel, reason });
+      onList: (reason, method) => {
+        lists.inc({ resource: resourceLabel, reason, method });
       },
     });
   }

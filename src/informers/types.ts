@@ -4,6 +4,7 @@ export interface ObjectMeta {
   uid?: string;
   resourceVersion?: string;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
   deletionTimestamp?: Date | string;
   [k: string]: unknown;

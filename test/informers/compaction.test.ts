@@ -69,7 +69,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
       const compactedAt = await cp.compactEtcd();
       expect(compactedAt).toBeGreaterThan(Number(lastSeen));
       await sleep(300);
-      expect(client.lists).toBe(1);
+      expect(client.listings).toBe(1);
       client.heal();
 
       await eventually(async () => {
@@ -78,7 +78,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
       }, 20_000);
       const lists = (await registry.getSingleMetric('informer_lists_total')?.get())?.values ?? [];
       expect(lists.find((v) => v.labels.reason === 'expired')?.value).toBe(1);
-      expect(client.lists).toBe(2);
+      expect(client.listings).toBe(2);
 
       expect(events.filter((e) => e.startsWith('delete')).sort()).toEqual([
         `delete tombstone ${namespace}/gone-0`,

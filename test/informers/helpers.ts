@@ -14,8 +14,12 @@ const PARTITIONED = new Error('test partition');
  */
 export class InstrumentedClient implements RestClient {
   readonly inner: RestClient;
+  /** Paged LIST requests. */
   lists = 0;
+  /** Every watch request, watch-lists included. */
   watches = 0;
+  /** Watch-lists: watches that begin with the current state (sendInitialEvents). */
+  streams = 0;
   bookmarks = 0;
   #partitioned = false;
   readonly #open = new Set<AbortController>();
@@ -45,6 +49,7 @@ export class InstrumentedClient implements RestClient {
     options?: RequestOptions,
   ): AsyncGenerator<WatchEvent<T>, void, undefined> {
     this.watches++;
+    if (query?.sendInitialEvents === true) this.streams++;
     if (this.#partitioned) throw new TransportError('connect ECONNREFUSED (test partition)');
     const controller = new AbortController();
     const onAbort = (): void => {
@@ -65,6 +70,11 @@ export class InstrumentedClient implements RestClient {
       signal?.removeEventListener('abort', onAbort);
       this.#open.delete(controller);
     }
+  }
+
+  /** Reads of the whole state: paged lists and watch-lists. */
+  get listings(): number {
+    return this.lists + this.streams;
   }
 
   partition(): void {

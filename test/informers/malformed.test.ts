@@ -15,22 +15,31 @@ const pod = (name: string, resourceVersion: string) => ({
 });
 
 /**
- * An API server stand-in on loopback: the first watch streams one good event, then a line cut in
- * half; later lists show the state after that event, later watches stay open quietly.
+ * An API server stand-in on loopback that refuses watch-lists with 400, as a server without WatchList
+ * does; its first watch streams one good event, then a line cut in half; later lists show the state
+ * after that event, later watches stay open quietly.
  */
 async function brokenServer(): Promise<{
   url: string;
   lists: () => number;
   watches: () => number;
+  refused: () => number;
   close: () => Promise<void>;
 }> {
   let lists = 0;
   let watches = 0;
+  let refused = 0;
   const open = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname !== '/api/v1/namespaces/ns/pods') {
       res.writeHead(404).end();
+      return;
+    }
+    if (url.searchParams.get('sendInitialEvents') === 'true') {
+      refused++;
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'no watch-list' }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -56,6 +65,7 @@ async function brokenServer(): Promise<{
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     lists: () => lists,
     watches: () => watches,
+    refused: () => refused,
     close: async () => {
       for (const res of open) res.destroy();
       server.close();
@@ -98,6 +108,8 @@ describe('a malformed watch line', () => {
     factory.start(controller.signal);
     try {
       await eventually(() => Promise.resolve(server.lists() === 2 && server.watches() === 2), 10_000, 20);
+      // Each list was first tried as a watch-list, then read by pages.
+      expect(server.refused()).toBe(2);
       const malformed = logs.find((l) => l.msg === 'malformed watch event: relisting');
       expect(malformed).toMatchObject({ level: 50 });
       expect(String(malformed?.line)).toContain('"resourceVer');
