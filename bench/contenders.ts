@@ -59,6 +59,8 @@ function parseExampleLine(line: string, synced: RegExp, stream: 'stdout' | 'stde
 export function contenderSpecs(options: {
   kubeconfig: string;
   goExample: string;
+  /** Node flags for pod-sync-operator only, e.g. --cpu-prof. */
+  operatorNodeArgs?: string[];
 }): Record<ContenderId, ContenderSpec> {
   return {
     'pod-sync-operator': {
@@ -67,6 +69,7 @@ export function contenderSpecs(options: {
       command: process.execPath,
       // Default settings; leader election is off by default; the same scope as client-go's example.
       args: [
+        ...(options.operatorNodeArgs ?? []),
         `${repo}dist/main.js`,
         '--kubeconfig',
         options.kubeconfig,

@@ -3,7 +3,7 @@
 // microbenchmark against client-go's workqueue. See bench/README.md.
 //
 //   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--runs 3] [--contenders a,b,c]
-//                     [--skip-queue | --queue-only] [--update-readme]
+//                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -58,6 +58,8 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     out: { type: 'string', default: join(repo, 'bench', 'results') },
     'update-readme': { type: 'boolean', default: false },
+    /** Writes a V8 CPU profile of each pod-sync-operator run into <out>/profiles (open in DevTools). */
+    'cpu-prof': { type: 'boolean', default: false },
   },
 });
 
@@ -436,7 +438,13 @@ async function main(): Promise<void> {
     const access: ApiServerAccess = { server: cp.server, token: cp.token, ca: cp.ca };
     const load = new Load(access);
     const metrics = new ApiServerMetrics(access);
-    const specs = contenderSpecs({ kubeconfig: cp.kubeconfigPath, goExample });
+    const specs = contenderSpecs({
+      kubeconfig: cp.kubeconfigPath,
+      goExample,
+      ...(flags['cpu-prof']
+        ? { operatorNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] }
+        : {}),
+    });
     try {
       const owners = (await load.call({ op: 'owners' })).owners as Owner[];
       log(`${owners.length} Deployments and ReplicaSets own the pods`);
