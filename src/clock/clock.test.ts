@@ -23,6 +23,18 @@ describe('RealClock', () => {
     await expect(realClock.sleep(3_600_000, AbortSignal.abort(reason))).rejects.toBe(reason);
   });
 
+  it('arms an unref timer only when asked, so a watchdog never holds the process open', () => {
+    const plain = realClock.setTimeout(() => undefined, 3_600_000);
+    const unref = realClock.setTimeout(() => undefined, 3_600_000, { unref: true });
+    try {
+      expect((plain as unknown as NodeJS.Timeout).hasRef()).toBe(true);
+      expect((unref as unknown as NodeJS.Timeout).hasRef()).toBe(false);
+    } finally {
+      realClock.clearTimeout(plain);
+      realClock.clearTimeout(unref);
+    }
+  });
+
   it('refuses a delay longer than Node timers can hold instead of firing at once', () => {
     expect(() => realClock.setTimeout(() => undefined, MAX_TIMER_DELAY_MS + 1)).toThrow(RangeError);
   });

@@ -8,6 +8,11 @@ export interface TimerHandle {
 /** Node's timers keep at most a signed 32-bit delay; longer ones would fire at once. */
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+export interface TimerOptions {
+  /** The pending timer alone does not keep the process alive (Node's unref): for watchdogs of things that do. */
+  unref?: boolean;
+}
+
 /**
  * Time as the operator sees it. Everything that waits or measures takes a Clock so that tests can
  * drive time with a fake one and never sleep for real.
@@ -16,7 +21,7 @@ export interface Clock {
   /** Milliseconds on a timeline that never goes backwards; for intervals and deadlines, not calendar dates. */
   now(): number;
   /** Calls `fn` once `ms` have passed (negative or NaN counts as 0; above MAX_TIMER_DELAY_MS throws). */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle;
   /** Cancels a timer; clearing one that already fired or was cleared does nothing. */
   clearTimeout(handle: TimerHandle): void;
   /** Resolves after `ms`; rejects with `signal.reason` as soon as the signal aborts. */
@@ -59,8 +64,10 @@ export class RealClock implements Clock {
     return performance.timeOrigin + performance.now();
   }
 
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    return globalThis.setTimeout(fn, timerDelay(ms)) as unknown as TimerHandle;
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle {
+    const timer = globalThis.setTimeout(fn, timerDelay(ms));
+    if (options?.unref) timer.unref();
+    return timer as unknown as TimerHandle;
   }
 
   clearTimeout(handle: TimerHandle): void {

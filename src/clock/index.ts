@@ -1,2 +1,9 @@
-export { MAX_TIMER_DELAY_MS, RealClock, realClock, type Clock, type TimerHandle } from './clock.ts';
+export {
+  MAX_TIMER_DELAY_MS,
+  RealClock,
+  realClock,
+  type Clock,
+  type TimerHandle,
+  type TimerOptions,
+} from './clock.ts';
 export { FakeClock } from './fake-clock.ts';
