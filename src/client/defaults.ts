@@ -12,6 +12,18 @@ export const TCP_KEEPALIVE_INITIAL_DELAY_MS = 30_000;
  */
 export const IDLE_SOCKET_TIMEOUT_MS = 30_000;
 
+/**
+ * An HTTP/2 connection sends a PING every 30 s, client-go's ReadIdleTimeout: a healthy connection
+ * then reads a frame (the ack) at least that often, even while every watch on it is quiet.
+ */
+export const HTTP2_READ_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * An HTTP/2 connection that read nothing for 30 + 15 s is closed, client-go's PingTimeout: a silently
+ * dead one would otherwise stall every watch and request multiplexed on it.
+ */
+export const HTTP2_PING_TIMEOUT_MS = 15_000;
+
 /** A token file is re-read at most once a minute, as client-go's cached file token source does. */
 export const TOKEN_FILE_REREAD_MS = 60_000;
 
