@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { Pool, type Dispatcher } from 'undici';
+import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock/clock.ts';
 import { BucketRateLimiter } from '../queue/rate-limiters.ts';
 import {
@@ -11,7 +13,14 @@ import {
   type ClientIdentity,
   type CredentialSource,
 } from './credentials.ts';
-import { IDLE_SOCKET_TIMEOUT_MS, TCP_KEEPALIVE_INITIAL_DELAY_MS, USER_AGENT } from './defaults.ts';
+import { ConnectionHealth, type Http2Health } from './connection-health.ts';
+import {
+  HTTP2_PING_TIMEOUT_MS,
+  HTTP2_READ_IDLE_TIMEOUT_MS,
+  IDLE_SOCKET_TIMEOUT_MS,
+  TCP_KEEPALIVE_INITIAL_DELAY_MS,
+  USER_AGENT,
+} from './defaults.ts';
 import { TransportError } from './errors.ts';
 import { restClientRequests, TRANSPORT_ERROR_CODE, type RequestCounter } from './metrics.ts';
 
@@ -27,8 +36,13 @@ export interface TransportOptions {
   logger?: Logger;
   clock?: Clock;
   userAgent?: string;
-  /** Cap on sockets to the API server; unlimited by default because every HTTP/1.1 watch holds one. */
+  /**
+   * Cap on connections to the API server. HTTP/2 needs one; unlimited by default because over
+   * HTTP/1.1 (a server or proxy without h2, or plain http) every watch holds one.
+   */
   maxConnections?: number;
+  /** The HTTP/2 health check; client-go's 30 s read idle and 15 s PING timeout by default. */
+  http2Health?: Http2Health;
   /**
    * Client-side rate limit, a token bucket over every request (a watch counts once, when it opens),
    * as client-go's QPS and Burst. Unlimited when absent.
@@ -56,7 +70,8 @@ export interface TransportResponse {
 /**
  * The connection pool to one API server, built once from a kubeconfig cluster and user and shared by
  * every request of the process (client-node 2.0 builds a new undici Agent, i.e. a new TLS connection,
- * per request). Counts every request in rest_client_requests_total.
+ * per request). Over HTTP/2 that is one connection, as client-go keeps. Counts every request in
+ * rest_client_requests_total.
  */
 export class KubeTransport {
   /** The kubeconfig's server URL, e.g. https://127.0.0.1:6443. */
@@ -73,6 +88,9 @@ export class KubeTransport {
   readonly #maxConnections: number | null;
   readonly #clock: Clock;
   readonly #limiter: BucketRateLimiter<string> | undefined;
+  readonly #http2Health: Http2Health;
+  readonly #health: ConnectionHealth;
+  readonly #sockets = new Set<Socket>();
   #pool: Pool | undefined;
   #poolIdentity: string | undefined;
   #lastIdentity: ClientIdentity | undefined;
@@ -99,6 +117,16 @@ export class KubeTransport {
     this.#clock = options.clock ?? realClock;
     const limit = options.rateLimit;
     this.#limiter = limit && new BucketRateLimiter<string>(limit.qps, limit.burst, this.#clock);
+    this.#http2Health = options.http2Health ?? {
+      readIdleMs: HTTP2_READ_IDLE_TIMEOUT_MS,
+      pingTimeoutMs: HTTP2_PING_TIMEOUT_MS,
+    };
+    this.#health = new ConnectionHealth({
+      server: this.server,
+      clock: this.#clock,
+      log: this.#log,
+      health: this.#http2Health,
+    });
   }
 
   /** The current context's cluster and user of `kc`. Proxies (cluster proxy-url) are not supported. */
@@ -157,21 +185,31 @@ export class KubeTransport {
     return { status: response.statusCode, headers: response.headers, body: response.body };
   }
 
-  /** Sockets open to the server now (each watch holds one), and requests in flight or queued. */
-  stats(): { connected: number; running: number; pending: number } {
+  /**
+   * Connections open to the server now: normally 1 over HTTP/2, one per concurrent request over
+   * HTTP/1.1. Requests in flight or queued, and the protocol each open socket negotiated (ALPN).
+   */
+  stats(): { connected: number; running: number; pending: number; protocols: string[] } {
     const stats = this.#pool?.stats;
-    return { connected: stats?.connected ?? 0, running: stats?.running ?? 0, pending: stats?.pending ?? 0 };
+    return {
+      connected: stats?.connected ?? 0,
+      running: stats?.running ?? 0,
+      pending: stats?.pending ?? 0,
+      protocols: [...this.#sockets].map((socket) => protocolOf(socket)),
+    };
   }
 
   /** Closes the pool once in-flight requests (including watches) have finished. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#health.stop();
     await this.#pool?.close();
   }
 
   /** Closes every socket at once, aborting in-flight requests. */
   async destroy(): Promise<void> {
     this.#closed = true;
+    this.#health.stop();
     await this.#pool?.destroy();
   }
 
@@ -187,17 +225,15 @@ export class KubeTransport {
     if (this.#pool && this.#poolIdentity === fingerprint) return this.#pool;
     const previous = this.#pool;
     this.#pool = new Pool(this.#origin, {
-      // HTTP/1.1: each watch holds its own socket (one per informer), so a dead one stalls one watch, not all multiplexed on one h2 connection.
-      allowH2: false,
+      // HTTP/2 when the server offers it: every watch and request multiplexes on one connection, whose
+      // silent death the health check catches. While ALPN is pending undici's Pool holds later requests
+      // back (its protocol probe), so even a cold start opens one connection, not one per request.
+      allowH2: true,
+      h2Options: { pingInterval: this.#http2Health.readIdleMs },
       connections: this.#maxConnections,
       keepAliveTimeout: IDLE_SOCKET_TIMEOUT_MS,
       keepAliveMaxTimeout: IDLE_SOCKET_TIMEOUT_MS,
-      connect: {
-        ...this.#tls,
-        ...(identity ? { cert: identity.cert, key: identity.key } : {}),
-        keepAlive: true,
-        keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS,
-      },
+      connect: this.#connector(identity),
     });
     this.#poolIdentity = fingerprint;
     if (previous) {
@@ -207,6 +243,34 @@ export class KubeTransport {
     }
     return this.#pool;
   }
+
+  /** undici's TLS connector with our options, recording each socket for stats() and the health check. */
+  #connector(identity: ClientIdentity | undefined): buildConnector.connector {
+    const connect = buildConnector({
+      ...this.#tls,
+      ...(identity ? { cert: identity.cert, key: identity.key } : {}),
+      allowH2: true,
+      preferH2: true,
+      keepAlive: true,
+      keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS,
+    });
+    return (options, callback) => {
+      connect(options, (...args) => {
+        const socket = args[1];
+        if (socket) {
+          this.#sockets.add(socket);
+          socket.once('close', () => this.#sockets.delete(socket));
+          this.#health.track(socket);
+        }
+        callback(...args);
+      });
+    };
+  }
+}
+
+function protocolOf(socket: Socket): string {
+  const alpn = (socket as Partial<TLSSocket>).alpnProtocol;
+  return typeof alpn === 'string' ? alpn : 'http/1.1';
 }
 
 function fingerprintOf(identity: ClientIdentity): string {
