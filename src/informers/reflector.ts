@@ -13,6 +13,7 @@ import {
   WATCH_LIST,
 } from './defaults.ts';
 import type { ListWatch } from './list-watch.ts';
+import { objectKey } from './object-key.ts';
 import type { KubeObject } from './types.ts';
 
 /** Where a reflector puts what it learns; called synchronously, in order. */
@@ -129,9 +130,10 @@ export class Reflector<T> {
     let streamFailed = false;
     while (!signal.aborted) {
       let delayMs = 0;
-      const streaming: boolean = listReason !== undefined && this.#timings.watchList && !streamFailed;
       const initial: InitialState<T> | undefined =
-        streaming && listReason ? { reason: listReason, items: new Map(), done: false } : undefined;
+        listReason !== undefined && this.#timings.watchList && !streamFailed
+          ? { reason: listReason, items: new Map(), done: false }
+          : undefined;
       let listing = listReason !== undefined;
       try {
         if (listReason !== undefined && !initial) {
@@ -310,7 +312,7 @@ export class Reflector<T> {
       this.#onList?.(initial.reason, 'watchlist');
       return;
     }
-    const key = metadata?.namespace ? `${metadata.namespace}/${metadata.name ?? ''}` : (metadata?.name ?? '');
+    const key = objectKey(event.object);
     if (event.type === 'DELETED') initial.items.delete(key);
     else initial.items.set(key, this.#prepare(event.object));
   }
