@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, etcd and kubectl from the pinned Go module in k8s/ into a cache outside the clone.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kubectl from the pinned Go module in k8s/ into a cache outside the clone.
 # Prints the directory holding the binaries. Rebuilds only when the pin (go.mod, go.sum) or build_rev changes.
 set -euo pipefail
 
@@ -11,11 +11,14 @@ version=$(sed -nE 's/^[[:space:]]*(require[[:space:]]+)?k8s\.io\/kubernetes[[:sp
 command -v go >/dev/null || { echo "build.sh: Go >= 1.26 is needed to build the local control plane (kube-apiserver, etcd); install it from go.dev" >&2; exit 1; }
 
 # Bump when the build itself changes (flags, binaries), so caches built the old way are not reused.
-build_rev=1
+build_rev=2
 key=$( (cat "$mod/go.mod" "$mod/go.sum"; echo "$build_rev") | sha256sum | cut -c1-12)
 out="${POD_SYNC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pod-sync-operator}/k8s-$version-$key"
 
-if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] && [ -x "$out/kubectl" ]; then
+binaries=(kube-apiserver kube-controller-manager kube-scheduler etcd kubectl)
+complete=1
+for b in "${binaries[@]}"; do [ -x "$out/$b" ] || complete=0; done
+if [ "$complete" = 1 ]; then
   echo "$out"
   exit 0
 fi
@@ -32,13 +35,14 @@ done
 tmp="$out.tmp.$$"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp"
-echo "build.sh: building kube-apiserver, etcd and kubectl $version into $out (the first build takes a while)" >&2
+echo "build.sh: building ${binaries[*]} $version into $out (the first build takes a while)" >&2
 start=$(date +%s)
 (
   cd "$mod"
-  # One invocation so the three binaries share compiled packages; -pgo=off skips kube-apiserver's profile for build speed.
+  # One invocation so the binaries share compiled packages; -pgo=off skips the profiles for build speed.
   CGO_ENABLED=0 go build -trimpath -pgo=off -ldflags "$ldflags" -o "$tmp/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl go.etcd.io/etcd/server/v3
 )
 # go names the binary of go.etcd.io/etcd/server/v3 after "server" (the major-version suffix is elided).
 mv "$tmp/server" "$tmp/etcd"
