@@ -11,16 +11,22 @@ import type { KubeTransport } from './transport.ts';
 /**
  * A configuration for client-node's generated APIs (`new CoreV1Api(apiConfiguration(transport))`)
  * whose requests go through `transport`: the same connection pool, credentials and request counter
- * as our RestClient, instead of a new undici Agent per request.
+ * as our RestClient, instead of a new undici Agent per request. `maxRetries` overrides the
+ * transport's retries after a 429 or 5xx with a Retry-After (0 for a caller with a retry loop of its own).
  */
-export function apiConfiguration(transport: KubeTransport): Configuration {
+export function apiConfiguration(
+  transport: KubeTransport,
+  options: { maxRetries?: number } = {},
+): Configuration {
   const origin = new URL(transport.server).origin;
   const basePath = new URL(transport.server).pathname.replace(/\/+$/, '');
   return createConfiguration({
     baseServer: new ServerConfiguration<Record<string, string>>(transport.server, {}),
     // The transport adds the credentials; client-node's own authentication would build a dispatcher.
     authMethods: {},
-    httpApi: wrapHttpLibrary({ send: (request) => send(transport, origin, basePath, request) }),
+    httpApi: wrapHttpLibrary({
+      send: (request) => send(transport, origin, basePath, request, options.maxRetries),
+    }),
   });
 }
 
@@ -29,6 +35,7 @@ async function send(
   origin: string,
   basePath: string,
   request: RequestContext,
+  maxRetries: number | undefined,
 ): Promise<ResponseContext> {
   const url = new URL(request.getUrl());
   if (url.origin !== origin) throw new Error(`${url.origin} is not the transport's server ${origin}`);
@@ -44,6 +51,7 @@ async function send(
     headers: request.getHeaders(),
     ...(body !== undefined ? { body } : {}),
     ...(signal ? { signal } : {}),
+    ...(maxRetries !== undefined ? { maxRetries } : {}),
   });
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(response.headers)) {

@@ -32,3 +32,9 @@ export const USER_AGENT = 'pod-sync-operator';
 
 /** How much of a malformed watch line an error keeps: enough to diagnose, not a whole object. */
 export const MALFORMED_LINE_PREVIEW_CHARS = 200;
+
+/**
+ * A request answered 429 or 5xx with a Retry-After is sent again at most 10 times, after the seconds
+ * asked each time: client-go's default (rest/request.go NewRequest maxRetries, rest/with_retry.go).
+ */
+export const MAX_RETRIES = 10;

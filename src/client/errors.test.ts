@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, isGone, isTooManyRequests } from './errors.ts';
+import { ApiError, isGone, isTooManyRequests, retryAfterMs } from './errors.ts';
 
 describe('ApiError', () => {
   it('takes code, reason and message from a Status body', () => {
@@ -39,5 +39,14 @@ describe('ApiError', () => {
     expect(err.reason).toBe('Expired');
     expect(isGone(ApiError.fromStatus({ kind: 'Status' }))).toBe(false);
     expect(isGone(new Error('410'))).toBe(false);
+  });
+
+  it('finds the Retry-After of an error or of one of its causes, in ms', () => {
+    const throttled = new ApiError(429, '', 30);
+    expect(retryAfterMs(throttled)).toBe(30_000);
+    expect(retryAfterMs(new Error('lease request failed', { cause: throttled }))).toBe(30_000);
+    expect(retryAfterMs(new ApiError(503, ''))).toBeUndefined();
+    expect(retryAfterMs(new Error('connection refused'))).toBeUndefined();
+    expect(retryAfterMs('not an error')).toBeUndefined();
   });
 });

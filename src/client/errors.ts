@@ -1,3 +1,5 @@
+import { MAX_TIMER_DELAY_MS } from '../clock/clock.ts';
+
 /** The API server's error body (metav1.Status), also the object of a watch ERROR event. */
 export interface Status {
   apiVersion?: string;
@@ -97,4 +99,17 @@ export function isDenied(err: unknown): err is ApiError {
 
 export function isTooManyRequests(err: unknown): err is ApiError {
   return err instanceof ApiError && err.code === 429;
+}
+
+/**
+ * The pause, in ms, that the server asked for with `err` or one of its causes: an ApiError's
+ * Retry-After (header or Status details). undefined when none did. Every retry waits at least this.
+ */
+export function retryAfterMs(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e instanceof ApiError && e.retryAfterSeconds !== undefined) {
+      return Math.min(Math.max(0, e.retryAfterSeconds) * 1000, MAX_TIMER_DELAY_MS);
+    }
+  }
+  return undefined;
 }

@@ -13,6 +13,7 @@ export {
   isStatus,
   isTooManyRequests,
   ResponseDecodeError,
+  retryAfterMs,
   TransportError,
   WatchDecodeError,
   type Status,
@@ -34,6 +35,7 @@ export {
   type RequestOptions,
   type RestClient,
 } from './rest-client.ts';
+export { parseRetryAfter } from './retry-after.ts';
 export { TokenFile } from './token-file.ts';
 export {
   KubeTransport,

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry, register } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.ts';
 import { apiConfiguration } from './api-configuration.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
@@ -111,7 +111,10 @@ describe('HttpRestClient over a local server', () => {
       json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '1' }, items: null });
     });
     server.routes.set('/busy', (_req, res) => {
-      res.writeHead(503, { 'retry-after': '5' }).end('overloaded');
+      res.writeHead(503).end('overloaded');
+    });
+    server.routes.set('/throttled', (_req, res) => {
+      res.writeHead(429, { 'retry-after': '5' }).end('Too many requests, please try again later.');
     });
     server.routes.set('/not-json', (_req, res) => {
       res.writeHead(200).end('hello');
@@ -150,12 +153,14 @@ describe('HttpRestClient over a local server', () => {
     expect(notFound).toBeInstanceOf(ApiError);
     expect(notFound).toMatchObject({ code: 404, reason: 'NotFound', body: { kind: 'Status', code: 404 } });
     const busy = await client.get('/busy').catch((e: unknown) => e);
-    expect(busy).toMatchObject({
-      code: 503,
-      reason: 'ServiceUnavailable',
-      body: 'overloaded',
+    expect(busy).toMatchObject({ code: 503, reason: 'ServiceUnavailable', body: 'overloaded' });
+    const once = new HttpRestClient(KubeTransport.fromKubeConfig(kubeConfigFor(base), { maxRetries: 0 }));
+    expect(await once.get('/throttled').catch((e: unknown) => e)).toMatchObject({
+      code: 429,
+      reason: 'TooManyRequests',
       retryAfterSeconds: 5,
     });
+    await once.transport.destroy();
     await expect(client.get('/not-json')).rejects.toBeInstanceOf(ResponseDecodeError);
     await expect(client.get('/cut')).rejects.toBeInstanceOf(TransportError);
   });
@@ -323,6 +328,154 @@ describe('client-side rate limit', () => {
       await client.close();
       await server.close();
     }
+  });
+});
+
+describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
+  /** A server whose route answers each request with the next status of `script`, then 200 for good. */
+  async function scripted(script: { status: number; retryAfter?: string }[], maxRetries?: number) {
+    const server = new LocalServer();
+    const answer = (res: ServerResponse, url: URL) => {
+      const next = script.shift();
+      if (next) {
+        const headers = next.retryAfter === undefined ? {} : { 'retry-after': next.retryAfter };
+        res.writeHead(next.status, headers).end('Too many requests, please try again later.');
+      } else if (url.searchParams.get('watch') === 'true') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${JSON.stringify({ type: 'ADDED', object: pod('a') })}\n`);
+      } else {
+        json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '7' }, items: [pod('a')] });
+      }
+    };
+    const base = await server.listen();
+    const clock = new FakeClock(0);
+    const registry = new Registry();
+    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), {
+      clock,
+      registry,
+      ...(maxRetries === undefined ? {} : { maxRetries }),
+    });
+    const requestsAt: number[] = [];
+    server.routes.set('/api/v1/namespaces/ns/pods', (_req, res, url) => {
+      requestsAt.push(clock.now());
+      answer(res, url);
+    });
+    const codes = async () =>
+      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? []).map(
+        (v) => `${v.labels.method} ${v.labels.code} ×${v.value}`,
+      );
+    cleanups.push(async () => {
+      await client.transport.destroy();
+      await server.close();
+    });
+    return { server, clock, client, requestsAt, codes };
+  }
+
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  /** Steps the fake clock to `at` once the client waits on it, then lets the request through. */
+  async function stepTo(clock: FakeClock, at: number): Promise<void> {
+    await waitUntil(() => clock.pendingTimers() > 0);
+    clock.setTime(at - 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    clock.setTime(at);
+  }
+
+  it('sends a GET answered 429 again after Retry-After seconds, as often as asked', async () => {
+    const { clock, client, requestsAt, codes } = await scripted([
+      { status: 429, retryAfter: '30' },
+      { status: 429, retryAfter: '2' },
+    ]);
+    const list = client.list('/api/v1/namespaces/ns/pods');
+    await stepTo(clock, 30_000);
+    await waitUntil(() => requestsAt.length === 2);
+    expect(requestsAt).toEqual([0, 30_000]);
+    await stepTo(clock, 32_000);
+    expect(await list).toMatchObject({ items: [pod('a')] });
+    expect(requestsAt).toEqual([0, 30_000, 32_000]);
+    expect(await codes()).toEqual(['GET 429 ×2', 'GET 200 ×1']);
+  });
+
+  it('retries a 5xx only when it names a Retry-After, and never another status', async () => {
+    const { clock, client, requestsAt } = await scripted([{ status: 503, retryAfter: '1' }]);
+    const ok = client.list('/api/v1/namespaces/ns/pods');
+    await stepTo(clock, 1_000);
+    await expect(ok).resolves.toMatchObject({ items: [pod('a')] });
+
+    const plain = await scripted([{ status: 503 }]);
+    expect(await plain.client.list('/api/v1/namespaces/ns/pods').catch((e: unknown) => e)).toMatchObject({
+      code: 503,
+    });
+    expect(plain.requestsAt).toEqual([0]);
+    const notFound = await scripted([{ status: 404, retryAfter: '1' }]);
+    await expect(notFound.client.list('/api/v1/namespaces/ns/pods')).rejects.toMatchObject({ code: 404 });
+    expect(notFound.requestsAt).toEqual([0]);
+    expect(requestsAt).toEqual([0, 1_000]);
+  });
+
+  it('gives up after 10 retries (11 requests) with the last 429 and its Retry-After', async () => {
+    const { clock, client, requestsAt } = await scripted(
+      Array.from({ length: 11 }, () => ({ status: 429, retryAfter: '1' })),
+    );
+    const list = client.list('/api/v1/namespaces/ns/pods').catch((e: unknown) => e);
+    for (let i = 1; i <= 10; i++) await stepTo(clock, i * 1_000);
+    expect(await list).toMatchObject({ code: 429, retryAfterSeconds: 1 });
+    expect(requestsAt).toHaveLength(11);
+  });
+
+  it('opens a watch refused with 429 again after Retry-After', async () => {
+    const { clock, client, requestsAt } = await scripted([{ status: 429, retryAfter: '30' }]);
+    const events = consume(client.watch('/api/v1/namespaces/ns/pods', { resourceVersion: '7' }));
+    await stepTo(clock, 30_000);
+    expect(await events).toEqual([{ type: 'ADDED', object: pod('a') }]);
+    expect(requestsAt).toEqual([0, 30_000]);
+  });
+
+  it('retries a POST of the generated APIs too, with its body', async () => {
+    const { server, clock, client, requestsAt } = await scripted([{ status: 429, retryAfter: '3' }]);
+    const core = new CoreV1Api(apiConfiguration(client.transport));
+    const created = core
+      .createNamespacedPod({ namespace: 'ns', body: { metadata: { name: 'b' } } })
+      .catch((e: unknown) => e);
+    await stepTo(clock, 3_000);
+    await created;
+    expect(requestsAt).toEqual([0, 3_000]);
+    expect(server.requests.map((r) => [r.method, r.body])).toEqual([
+      ['POST', '{"metadata":{"name":"b"}}'],
+      ['POST', '{"metadata":{"name":"b"}}'],
+    ]);
+  });
+
+  it('stops waiting when the caller aborts, with its reason, and sends nothing more', async () => {
+    const { clock, client, requestsAt } = await scripted([{ status: 429, retryAfter: '30' }]);
+    const controller = new AbortController();
+    const list = client.list('/api/v1/namespaces/ns/pods', {}, controller.signal).catch((e: unknown) => e);
+    await waitUntil(() => clock.pendingTimers() > 0);
+    const reason = new Error('shutting down');
+    controller.abort(reason);
+    expect(await list).toBe(reason);
+    clock.step(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(requestsAt).toEqual([0]);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('sends once when retries are off (maxRetries 0), per transport or per request', async () => {
+    const off = await scripted([{ status: 429, retryAfter: '1' }], 0);
+    await expect(off.client.list('/api/v1/namespaces/ns/pods')).rejects.toMatchObject({ code: 429 });
+    expect(off.requestsAt).toEqual([0]);
+    const perRequest = await scripted([{ status: 429, retryAfter: '1' }]);
+    await expect(
+      perRequest.client.list('/api/v1/namespaces/ns/pods', {}, undefined, { maxRetries: 0 }),
+    ).rejects.toMatchObject({ code: 429 });
+    expect(perRequest.requestsAt).toEqual([0]);
+    const generated = await scripted([{ status: 429, retryAfter: '1' }]);
+    const core = new CoreV1Api(apiConfiguration(generated.client.transport, { maxRetries: 0 }));
+    await expect(core.listNamespacedPod({ namespace: 'ns' })).rejects.toMatchObject({ code: 429 });
+    expect(generated.requestsAt).toEqual([0]);
   });
 });
 

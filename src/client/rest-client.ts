@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
+import { parseRetryAfter } from './retry-after.ts';
 import { KubeTransport, type TransportOptions, type TransportResponse } from './transport.ts';
 import { decodeWatchStream, type WatchEvent } from './watch-stream.ts';
 
@@ -8,6 +9,8 @@ export type Query = Readonly<Record<string, string | number | boolean | undefine
 export interface RequestOptions {
   /** The Accept header, e.g. to ask for PartialObjectMetadata; application/json by default. */
   accept?: string;
+  /** Sends after a 429 or 5xx with a Retry-After; the transport's (10) by default, 0 for none. */
+  maxRetries?: number;
 }
 
 export interface ListMeta {
@@ -127,6 +130,7 @@ export class HttpRestClient implements RestClient {
       path: withQuery(path, query),
       ...(options?.accept ? { headers: { accept: options.accept } } : {}),
       ...(signal ? { signal } : {}),
+      ...(options?.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
       streaming,
     });
   }
@@ -149,10 +153,5 @@ async function apiErrorOf(response: TransportResponse): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's HTML page, a plain-text 503): keep the text.
   }
-  const retryAfter = Number(response.headers['retry-after']);
-  return new ApiError(
-    response.status,
-    body,
-    Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
-  );
+  return new ApiError(response.status, body, parseRetryAfter(response.headers['retry-after'], Date.now()));
 }

@@ -18,11 +18,13 @@ import {
   HTTP2_PING_TIMEOUT_MS,
   HTTP2_READ_IDLE_TIMEOUT_MS,
   IDLE_SOCKET_TIMEOUT_MS,
+  MAX_RETRIES,
   TCP_KEEPALIVE_INITIAL_DELAY_MS,
   USER_AGENT,
 } from './defaults.ts';
 import { TransportError } from './errors.ts';
 import { restClientRequests, TRANSPORT_ERROR_CODE, type RequestCounter } from './metrics.ts';
+import { sendWithRetry } from './with-retry.ts';
 
 /** How the connections to the API server are secured: the cluster half of a kubeconfig. */
 export interface ServerTls {
@@ -48,6 +50,11 @@ export interface TransportOptions {
    * as client-go's QPS and Burst. Unlimited when absent.
    */
   rateLimit?: { qps: number; burst: number };
+  /**
+   * How many times a request answered 429 or 5xx with a Retry-After is sent again, after that many
+   * seconds; client-go's 10 by default (rest/request.go). 0 turns retries off.
+   */
+  maxRetries?: number;
 }
 
 export interface TransportRequest {
@@ -59,6 +66,8 @@ export interface TransportRequest {
   signal?: AbortSignal;
   /** A watch: no undici body timeout, the caller runs its own idle timer. */
   streaming?: boolean;
+  /** Overrides the transport's maxRetries for this request (0: a caller that runs its own retries). */
+  maxRetries?: number;
 }
 
 export interface TransportResponse {
@@ -90,6 +99,7 @@ export class KubeTransport {
   readonly #limiter: BucketRateLimiter<string> | undefined;
   readonly #http2Health: Http2Health;
   readonly #health: ConnectionHealth;
+  readonly #maxRetries: number;
   readonly #sockets = new Set<Socket>();
   #pool: Pool | undefined;
   #poolIdentity: string | undefined;
@@ -117,6 +127,7 @@ export class KubeTransport {
     this.#clock = options.clock ?? realClock;
     const limit = options.rateLimit;
     this.#limiter = limit && new BucketRateLimiter<string>(limit.qps, limit.burst, this.#clock);
+    this.#maxRetries = options.maxRetries ?? MAX_RETRIES;
     this.#http2Health = options.http2Health ?? {
       readIdleMs: HTTP2_READ_IDLE_TIMEOUT_MS,
       pingTimeoutMs: HTTP2_PING_TIMEOUT_MS,
@@ -150,7 +161,21 @@ export class KubeTransport {
     });
   }
 
-  async request(req: TransportRequest): Promise<TransportResponse> {
+  /**
+   * Sends one request, again after each 429 or 5xx with a Retry-After (see sendWithRetry), and
+   * resolves with the last answer. Rejects with TransportError when no answer came, with the signal's
+   * reason when it aborted.
+   */
+  request(req: TransportRequest): Promise<TransportResponse> {
+    return sendWithRetry(req, (r) => this.#send(r), {
+      maxRetries: req.maxRetries ?? this.#maxRetries,
+      clock: this.#clock,
+      wallNow: Date.now,
+      log: this.#log,
+    });
+  }
+
+  async #send(req: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) throw new Error('transport is closed');
     // Reserves the next token now, so concurrent requests queue in order behind the burst.
     const wait = this.#limiter?.when('') ?? 0;
