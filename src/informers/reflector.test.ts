@@ -136,6 +136,24 @@ describe('Reflector list', () => {
     expect(sink).toEqual(['replace a @x1']);
   });
 
+  it('waits out a 429 list for Retry-After when it is longer than the backoff, then lists again', async () => {
+    const { client, clock, sink } = start();
+    const ok = client.listHandler;
+    client.listHandler = () => {
+      client.listHandler = ok;
+      throw new ApiError(429, 'Too many requests, please try again later.', 30);
+    };
+    await flush();
+    expect(client.count('list')).toBe(1);
+    clock.step(29_999);
+    await flush();
+    expect(client.count('list')).toBe(1);
+    clock.step(1);
+    await flush();
+    expect(client.count('list')).toBe(2);
+    expect(sink).toEqual(['replace a @x1']);
+  });
+
   it('logs a forbidden list at error with the server message naming verb and resource, and retries', async () => {
     const { client, clock, logs, sink } = start();
     const ok = client.listHandler;
@@ -435,6 +453,64 @@ describe('Reflector watch-list', () => {
     await flush();
     expect(lists).toEqual(['initial', 'expired']);
     expect(client.count('list')).toBe(1);
+  });
+
+  it('waits out a 429 watch-list for Retry-After, then streams again: a 429 means wait, not no streaming', async () => {
+    const tooMany = new ApiError(429, 'Too many requests, please try again later.', 30);
+    const { client, clock, sink, lists, logs } = start({
+      ...streaming,
+      client: (c) => c.watchFailures.push(tooMany),
+    });
+    await flush();
+    expect(client.calls).toHaveLength(1);
+    clock.step(29_999);
+    await flush();
+    expect(client.calls).toHaveLength(1);
+    clock.step(1);
+    const stream = await client.nextWatch();
+    expect(client.calls.map((c) => c.verb)).toEqual(['watch', 'watch']);
+    expect(stream.query).toMatchObject({ sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' });
+    await flush();
+    expect(sink).toEqual(['replace a @x1']);
+    expect(lists).toEqual(['initial']);
+    expect(client.count('list')).toBe(0);
+    const refused = logs.find((l) => String(l.msg).includes('watch-list refused'));
+    expect(refused).toMatchObject({ level: 40, delayMs: 30_000 });
+  });
+
+  it('waits the longer backoff when Retry-After is shorter, and streams again after an in-stream 429', async () => {
+    const { client, clock, lists } = start({
+      ...streaming,
+      client: (c) => (c.streamInitialEvents = false),
+      random: () => 0.5,
+    });
+    (await client.nextWatch())
+      .push('ADDED', pod('half', 'x1'))
+      .error({ kind: 'Status', code: 429, reason: 'TooManyRequests', details: { retryAfterSeconds: 1 } });
+    await flush();
+    // Backoff 800 ms × (1 + 0.5 × 1.0) = 1,200 ms: longer than the 1 s asked for.
+    clock.step(1_199);
+    await flush();
+    expect(client.count('watch')).toBe(1);
+    clock.step(1);
+    const again = await client.nextWatch();
+    expect(again.query).toMatchObject({ sendInitialEvents: true });
+    expect(client.count('list')).toBe(0);
+    expect(lists).toEqual([]);
+  });
+
+  it('waits out a 503 watch-list that names a Retry-After instead of listing by pages', async () => {
+    const { client, clock } = start({
+      ...streaming,
+      client: (c) => c.watchFailures.push(new ApiError(503, 'overloaded', 5)),
+    });
+    await flush();
+    clock.step(4_999);
+    await flush();
+    expect(client.calls).toHaveLength(1);
+    clock.step(1);
+    expect((await client.nextWatch()).query).toMatchObject({ sendInitialEvents: true });
+    expect(client.count('list')).toBe(0);
   });
 
   it('replaces nothing when the stream breaks before its end, and lists by pages instead', async () => {

@@ -1,6 +1,14 @@
 import { pino, type Logger } from 'pino';
 import { realClock, type Clock } from '../clock/clock.ts';
-import { ApiError, isDenied, isGone, TransportError, WatchDecodeError } from '../client/errors.ts';
+import {
+  ApiError,
+  isDenied,
+  isGone,
+  isTooManyRequests,
+  retryAfterMs,
+  TransportError,
+  WatchDecodeError,
+} from '../client/errors.ts';
 import type { WatchEvent } from '../client/watch-stream.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import {
@@ -159,7 +167,13 @@ export class Reflector<T> {
         }
       } catch (err) {
         if (isAborted(signal)) break;
-        if (initial && !initial.done) {
+        if (initial && !initial.done && asksToWait(err)) {
+          // A 429 (API Priority and Fairness) says "wait", not "this server cannot stream": client-go's
+          // watchList retries it as a watch-list after the backoff; we also wait out Retry-After.
+          listReason = initial.reason;
+          delayMs = this.#delayAfter(err);
+          this.#log.warn({ err, delayMs }, 'watch-list refused: waiting, then streaming again');
+        } else if (initial && !initial.done) {
           // client-go's fallback: a server without WatchList, or a stream that broke, gets a paged list now.
           listReason = initial.reason;
           streamFailed = true;
@@ -176,14 +190,14 @@ export class Reflector<T> {
         } else if (isGone(err)) {
           listReason = 'expired';
           // A 410 before any event since the list is not worth an immediate second list.
-          if (this.#eventsSinceList === 0) delayMs = this.#backoff.next();
+          if (this.#eventsSinceList === 0) delayMs = this.#delayAfter(err);
           this.#log.info(
             { resourceVersion: this.#resourceVersion, delayMs },
             'resourceVersion expired: relisting',
           );
         } else if (err instanceof WatchDecodeError) {
           listReason = 'malformed';
-          delayMs = this.#backoff.next();
+          delayMs = this.#delayAfter(err);
           this.#log.error({ err, line: err.line, delayMs }, 'malformed watch event: relisting');
         } else if (err instanceof ApiError && (err.code === 429 || err.code === 503)) {
           delayMs = this.#delayAfter(err);
@@ -199,10 +213,9 @@ export class Reflector<T> {
     }
   }
 
+  /** The backoff or the server's Retry-After, whichever is longer, for every retry whatever failed. */
   #delayAfter(err: unknown): number {
-    const delay = this.#backoff.next();
-    const retryAfter = err instanceof ApiError ? err.retryAfterSeconds : undefined;
-    return retryAfter !== undefined ? Math.max(delay, retryAfter * 1000) : delay;
+    return Math.max(this.#backoff.next(), retryAfterMs(err) ?? 0);
   }
 
   async #list(signal: AbortSignal): Promise<void> {
@@ -334,6 +347,11 @@ class WatchListIncompleteError extends Error {
     super(`watch-list stream ${why} before its initial-events-end bookmark`, { cause: broken });
     this.name = 'WatchListIncompleteError';
   }
+}
+
+/** The server asked for a pause (429, or any status with a Retry-After): the same request, later. */
+function asksToWait(err: unknown): boolean {
+  return isTooManyRequests(err) || retryAfterMs(err) !== undefined;
 }
 
 /** Read through a call: TypeScript keeps `signal.aborted` narrowed to false across awaits otherwise. */
