@@ -93,6 +93,24 @@ describe('FakeClock', () => {
     expect(fired).toBe(false);
   });
 
+  it('stalls: time moves without firing timers, which fire late at the next step, seeing the late time', () => {
+    const clock = new FakeClock(0);
+    const fired: [string, number][] = [];
+    clock.setTimeout(() => fired.push(['a', clock.now()]), 10);
+    clock.setTimeout(() => fired.push(['b', clock.now()]), 20);
+    clock.stall(1_000);
+    expect(clock.now()).toBe(1_000);
+    expect(fired).toEqual([]);
+    clock.step(0);
+    expect(fired).toEqual([
+      ['a', 1_000],
+      ['b', 1_000],
+    ]);
+    expect(() => {
+      clock.stall(-1);
+    }).toThrow(RangeError);
+  });
+
   it('refuses to go backwards or to arm a timer longer than Node can hold', () => {
     const clock = new FakeClock(100);
     expect(() => {

@@ -46,6 +46,16 @@ export class FakeClock implements Clock {
     this.setTime(this.#now + ms);
   }
 
+  /**
+   * Moves time forward by `ms` without firing a timer, as a frozen process sees it (SIGSTOP, a GC
+   * pause, a suspended VM): timers that fell due meanwhile fire only at the next step or setTime,
+   * so whatever the test runs first after the stall (an answer read from a socket) sees the late now().
+   */
+  stall(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`cannot stall a clock by ${ms} ms`);
+    this.#now += ms;
+  }
+
   /** Moves time to `t` (never backwards), firing due timers in time order. */
   setTime(t: number): void {
     if (!(t >= this.#now)) throw new RangeError(`cannot move the clock from ${this.#now} back to ${t}`);
@@ -56,7 +66,8 @@ export class FakeClock implements Clock {
         throw new Error(`more than ${MAX_TIMERS_PER_STEP} timers fired in one step`);
       const [handle, timer] = due;
       this.#timers.delete(handle);
-      this.#now = timer.at;
+      // A timer that fell due during a stall fires late, seeing the late time, as a real one would.
+      this.#now = Math.max(this.#now, timer.at);
       timer.fn();
     }
     this.#now = t;
