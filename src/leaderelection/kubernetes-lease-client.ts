@@ -10,6 +10,8 @@ import {
   type ResponseContext,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { ApiError } from '../client/errors.ts';
+import { parseRetryAfter } from '../client/retry-after.ts';
 import {
   AccessDeniedError,
   ConflictError,
@@ -70,11 +72,27 @@ function mapConflict(err: unknown, message: string): unknown {
   return statusOf(err) === 409 ? new ConflictError(message, { cause: err }) : mapDenied(err);
 }
 
-/** 401/403 as AccessDeniedError with the Status message, instead of client-node's dump of body and headers. */
+/**
+ * 401/403 as AccessDeniedError with the Status message, instead of client-node's dump of body and
+ * headers; any other status as our ApiError, which carries the Retry-After the elector honours.
+ */
 function mapDenied(err: unknown): unknown {
   const code = statusOf(err);
-  if (code !== 401 && code !== 403) return err;
+  if (code === undefined) return err;
+  if (code !== 401 && code !== 403) {
+    const { body, headers } = err as ApiException<unknown>;
+    return new ApiError(code, parsedBody(body), parseRetryAfter(headers['retry-after'], Date.now()));
+  }
   return new AccessDeniedError(code, statusMessage(err) ?? `HTTP ${code}`, { cause: err });
+}
+
+function parsedBody(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
 }
 
 /** The message of the metav1.Status in an ApiException's body, which client-node leaves as JSON text. */

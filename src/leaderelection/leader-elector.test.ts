@@ -3,6 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../client/errors.ts';
 import { FakeClock } from '../clock/fake-clock.ts';
 import { LeaderElectionConfigError } from './config.ts';
 import { FakeLeaseClient, type LeaseOperation } from './fake-lease-client.ts';
@@ -494,9 +495,12 @@ describe('LeaderElector: renewing', () => {
     const a = candidate(w, 'a');
     await advanceTo(w.clock, 1_000);
     a.client.mode = 'fail';
-    // The series starting at 2 s retries at 4, 6, 8, 10 s and gives up at its deadline, 12 s.
-    await advanceTo(w.clock, 11_999);
+    // The series starting at 2 s retries at 4, 6, 8, 10 s and gives up at its deadline, 12 s; the
+    // last renewal that succeeded was sent at 0 s, so from 10 s on it is no longer the leader.
+    await advanceTo(w.clock, 9_999);
     expect(a.elector.isLeader()).toBe(true);
+    await advanceTo(w.clock, 11_999);
+    expect(a.elector.isLeader()).toBe(false);
     expect(a.leadingSignal()?.aborted).toBe(false);
     await advanceTo(w.clock, 12_000);
     expect(a.elector.isLeader()).toBe(false);
@@ -522,7 +526,7 @@ describe('LeaderElector: renewing', () => {
     await advanceTo(w.clock, 1_000);
     a.client.mode = 'hang';
     await advanceTo(w.clock, 11_999);
-    expect(a.elector.isLeader()).toBe(true);
+    expect(a.leadingSignal()?.aborted).toBe(false);
     await advanceTo(w.clock, 12_000);
     expect(a.elector.isLeader()).toBe(false);
     expect(a.result()?.reason).toBe('lost');
@@ -571,6 +575,152 @@ describe('LeaderElector: renewing', () => {
     expect(result?.reason === 'lost' && result.error.message).toMatch(/now held by intruder/);
     expect(a.newLeaders).toEqual(['a', 'intruder']);
     expect(stored(w)?.holderIdentity).toBe('intruder'); // not released: it was not ours
+  });
+});
+
+describe('LeaderElector: Retry-After', () => {
+  const throttled = (seconds: number) =>
+    new ApiError(429, 'Too many requests, please try again later.', seconds);
+
+  it('waits out a 429 Retry-After longer than its retry period before the next acquire attempt', async () => {
+    const w = world();
+    putLease(w, { holderIdentity: 'other', leaseDurationSeconds: 3600, renewTime: 'r' });
+    let refusals = 1;
+    w.api.hook = (op) => {
+      if (op === 'get' && refusals-- > 0) throw throttled(30);
+    };
+    const b = candidate(w, 'b');
+    await advanceTo(w.clock, 33_000);
+    expect(b.client.calls.map((c) => `${c.op}@${c.at}`)).toEqual(['get@0', 'get@30000', 'get@32000']);
+    expect(b.lines.find((l) => l.msg === 'error retrieving lease')).toMatchObject({
+      level: 40,
+      retryAfterMs: 30_000,
+    });
+    b.stop.abort();
+    await b.running;
+  });
+
+  it('keeps its retry period when the Retry-After is shorter', async () => {
+    const w = world();
+    putLease(w, { holderIdentity: 'other', leaseDurationSeconds: 3600, renewTime: 'r' });
+    let refusals = 1;
+    w.api.hook = (op) => {
+      if (op === 'get' && refusals-- > 0) throw throttled(1);
+    };
+    const b = candidate(w, 'b');
+    await advanceTo(w.clock, 4_000);
+    expect(b.client.calls.map((c) => `${c.op}@${c.at}`)).toEqual(['get@0', 'get@2000', 'get@4000']);
+    b.stop.abort();
+    await b.running;
+  });
+
+  it('renews after a throttled renewal once Retry-After has passed, not on the slow path at once', async () => {
+    const w = world();
+    const a = candidate(w, 'a');
+    await advanceTo(w.clock, 1_000);
+    let refusals = 1;
+    w.api.hook = (op) => {
+      if (op === 'update' && refusals-- > 0) throw throttled(3);
+    };
+    await advanceTo(w.clock, 6_000);
+    expect(a.client.calls.slice(3).map((c) => `${c.op}@${c.at}`)).toEqual(['update@2000', 'update@5000']);
+    expect(a.elector.isLeader()).toBe(true);
+    a.stop.abort();
+    await a.running;
+  });
+
+  it('loses the Lease at the renew deadline rather than renew before a Retry-After past it', async () => {
+    const w = world();
+    const a = candidate(w, 'a');
+    await advanceTo(w.clock, 1_000);
+    w.api.hook = (op) => {
+      if (op === 'update') throw throttled(30);
+    };
+    await advanceTo(w.clock, 12_000);
+    expect(a.result()?.reason).toBe('lost');
+    expect(a.client.calls.slice(3).map((c) => `${c.op}@${c.at}`)).toEqual(['update@2000']);
+  });
+});
+
+describe('LeaderElector: leading only while its last renewal is fresh', () => {
+  it('is not the leader once its last successful renewal started renewDeadline ago, until one succeeds', async () => {
+    const w = world();
+    const a = candidate(w, 'a');
+    await advanceTo(w.clock, 1_000);
+    a.client.mode = 'fail'; // the last renewal that succeeded was sent at 0 s
+    await advanceTo(w.clock, 9_999);
+    expect(a.elector.isLeader()).toBe(true);
+    // The attempt at 10 s succeeds, its answer read at 10.5 s: leading again from then on.
+    a.client.mode = 'ok';
+    let release: () => void = () => undefined;
+    w.api.hook = () => new Promise<void>((resolve) => (release = resolve));
+    await advanceTo(w.clock, 10_000);
+    expect(a.elector.isLeader()).toBe(false);
+    expect(a.leadingSignal()?.aborted).toBe(false);
+    const waited = a.elector.waitUntilLeader(new AbortController().signal);
+    await advanceTo(w.clock, 10_499);
+    expect(a.elector.isLeader()).toBe(false);
+    w.api.hook = undefined;
+    release();
+    await settle();
+    expect(a.elector.isLeader()).toBe(true);
+    await expect(waited).resolves.toBeUndefined();
+    a.stop.abort();
+    await a.running;
+  });
+
+  it('counts a renewal from when it was sent: an answer read after a stall leaves the leader stale', async () => {
+    const w = world();
+    const a = candidate(w, 'a');
+    await advanceTo(w.clock, 1_000);
+    let answer: () => void = () => undefined;
+    w.api.hook = () => new Promise<void>((resolve) => (answer = resolve));
+    await advanceTo(w.clock, 2_000); // the renewal is sent at 2 s...
+    w.api.hook = undefined;
+    w.clock.stall(20_000); // ...the process freezes for 20 s, then reads the answer first
+    answer();
+    await settle();
+    expect(w.clock.now()).toBe(22_000);
+    expect(stored(w)?.renewTime).toBe(wallAt(2_000));
+    expect(a.elector.isLeader()).toBe(false);
+    // Nobody took the Lease meanwhile: the next renewal, sent after the stall, makes it fresh again.
+    await advanceTo(w.clock, 24_000);
+    expect(stored(w)?.renewTime).toBe(wallAt(24_000));
+    expect(a.elector.isLeader()).toBe(true);
+    a.stop.abort();
+    await a.running;
+  });
+
+  it('trusts the wall clock as a second opinion: a suspend the monotonic clock missed makes it stale', async () => {
+    const w = world();
+    let suspendedMs = 0;
+    const a = candidate(w, 'a', { wallClock: () => new Date(WALL_EPOCH + w.clock.now() + suspendedMs) });
+    await advanceTo(w.clock, 1_000);
+    expect(a.elector.isLeader()).toBe(true);
+    suspendedMs = 60_000;
+    expect(a.elector.isLeader()).toBe(false);
+    await advanceTo(w.clock, 2_000);
+    expect(a.elector.isLeader()).toBe(true);
+    a.stop.abort();
+    await a.running;
+  });
+
+  it('is no longer the leader when the leading signal aborts on a loss, and wakes whoever waits', async () => {
+    const w = world();
+    const a = candidate(w, 'a');
+    await advanceTo(w.clock, 1_000);
+    let leaderWhenAborted: boolean | undefined;
+    a.leadingSignal()?.addEventListener('abort', () => (leaderWhenAborted = a.elector.isLeader()));
+    a.client.mode = 'fail';
+    await advanceTo(w.clock, 10_500);
+    const waited = a.elector.waitUntilLeader(new AbortController().signal).catch((e: unknown) => e);
+    await advanceTo(w.clock, 12_000);
+    expect(a.result()?.reason).toBe('lost');
+    expect(leaderWhenAborted).toBe(false);
+    expect(await waited).toBeInstanceOf(LeaderElectionLostError);
+    await expect(a.elector.waitUntilLeader(new AbortController().signal)).rejects.toBeInstanceOf(
+      LeaderElectionLostError,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { retryAfterMs } from '../client/errors.ts';
 import { realClock, type Clock } from '../clock/clock.ts';
 import { abortable, deadline } from './cancellation.ts';
 import {
@@ -96,6 +97,14 @@ export class LeaderElector {
   #reportedLeader = '';
   #leading = false;
   #started = false;
+  #ended = false;
+  /** When the last attempt that made or kept this candidate the holder was sent: monotonic and wall. */
+  #renewedAt = -Infinity;
+  #renewedAtWall = -Infinity;
+  /** Woken by each successful renewal and when leadership ends. */
+  readonly #renewalWaiters = new Set<() => void>();
+  /** The API server asked for no request before this time (its Retry-After), on this clock. */
+  #notBefore = -Infinity;
 
   constructor(options: LeaderElectorOptions) {
     this.timings = Object.freeze(resolveTimings(options));
@@ -121,9 +130,47 @@ export class LeaderElector {
     this.#metrics.slowpath.inc({ name: this.name }, 0);
   }
 
-  /** True from acquiring the Lease until leadership is lost or released. */
+  /**
+   * Whether this candidate may act as the leader now: it holds the Lease, and its last successful
+   * renewal was sent less than renewDeadline ago. That is client-go's timing contract
+   * (leaseDuration > renewDeadline: a leader unable to renew stops before anyone may take over)
+   * checked at the moment of asking, so a process that froze (GC pause, SIGSTOP, a suspended VM)
+   * does nothing on waking until a renewal sent after the freeze succeeds. Judged on the monotonic
+   * clock and, as a second opinion, the wall clock, which a suspend the monotonic clock does not
+   * count still moves (a wall clock stepped forward only delays work until the next renewal).
+   * client-go's IsLeader has no time component; check this right before each piece of leader-only work.
+   */
   isLeader(): boolean {
-    return this.#leading;
+    if (!this.#leading) return false;
+    const { renewDeadlineMs } = this.timings;
+    return (
+      this.#clock.now() - this.#renewedAt < renewDeadlineMs &&
+      this.#wallClock().getTime() - this.#renewedAtWall < renewDeadlineMs
+    );
+  }
+
+  /**
+   * Resolves at once while isLeader(), else at the next successful renewal (check isLeader() again:
+   * a renewal whose answer came late may still be stale). Rejects with LeaderElectionLostError once
+   * leadership has ended, and with the signal's reason when it aborts.
+   */
+  waitUntilLeader(signal: AbortSignal): Promise<void> {
+    if (this.isLeader()) return Promise.resolve();
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (this.#ended) return Promise.reject(new LeaderElectionLostError('leadership has ended'));
+    return new Promise<void>((resolve, reject) => {
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        if (this.#ended) reject(new LeaderElectionLostError('leadership has ended'));
+        else resolve();
+      };
+      const onAbort = (): void => {
+        this.#renewalWaiters.delete(wake);
+        reject(signal.reason as Error);
+      };
+      this.#renewalWaiters.add(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** The holder in the last observed record; '' if none was seen yet or the Lease is released. */
@@ -143,12 +190,16 @@ export class LeaderElector {
   async run(signal: AbortSignal): Promise<LeaderElectionResult> {
     if (this.#started) throw new Error(`leader elector ${this.name} can only run once`);
     this.#started = true;
-    if (!(await this.#acquire(signal))) return { reason: 'cancelled-before-leading' };
+    if (!(await this.#acquire(signal))) {
+      this.#end();
+      return { reason: 'cancelled-before-leading' };
+    }
     this.#setLeading(true);
     if (signal.aborted) {
       // Won in the same moment the caller gave up: no work started, so hand the Lease straight back.
       await this.#release();
       this.#setLeading(false);
+      this.#end();
       return { reason: 'cancelled-before-leading' };
     }
 
@@ -176,14 +227,17 @@ export class LeaderElector {
       signal.removeEventListener('abort', onCancel);
     }
     if (lost) {
-      leading.abort(lost);
+      // Not the leader any more before anyone hears of it: work checked from the abort on is refused.
       this.#setLeading(false);
+      this.#end();
+      leading.abort(lost);
       this.#log.error({ err: lost.message }, 'leader election lost');
       this.#notifyStopped('lost');
       return { reason: 'lost', error: lost };
     }
     const releaseWritten = await this.#release();
     this.#setLeading(false);
+    this.#end();
     this.#notifyStopped('released');
     return { reason: 'released', releaseWritten };
   }
@@ -200,11 +254,16 @@ export class LeaderElector {
         return true;
       }
       try {
-        await this.#clock.sleep(this.#jitteredRetryPeriod(), signal);
+        await this.#clock.sleep(Math.max(this.#jitteredRetryPeriod(), this.#retryAfterLeft()), signal);
       } catch {
         return false;
       }
     }
+  }
+
+  /** What remains of the pause the API server last asked for (Retry-After), in ms. */
+  #retryAfterLeft(): number {
+    return Math.max(0, this.#notBefore - this.#clock.now());
   }
 
   #jitteredRetryPeriod(): number {
@@ -230,8 +289,8 @@ export class LeaderElector {
   }
 
   /**
-   * One renewal: attempts every retryPeriod (from each attempt's start) until one succeeds, all within
-   * renewDeadline. Seeing another holder in the record ends it at once: that holder's lease is fresh by
+   * One renewal: attempts every retryPeriod (from each attempt's start), or after the API server's
+   * Retry-After when that is longer, until one succeeds, all within renewDeadline. Seeing another holder in the record ends it at once: that holder's lease is fresh by
    * our own observation, so it cannot expire before the deadline, and leading on meanwhile would mean
    * two leaders. (client-go keeps polling until the deadline in that case.)
    */
@@ -249,7 +308,7 @@ export class LeaderElector {
             `leader election lost: lease ${this.#lock.describe()} is now held by ${this.getLeader()}`,
           );
         }
-        const wait = Math.max(0, started + retryPeriodMs - this.#clock.now());
+        const wait = Math.max(started + retryPeriodMs - this.#clock.now(), this.#retryAfterLeft());
         try {
           await this.#clock.sleep(wait, series.signal);
         } catch {
@@ -264,10 +323,18 @@ export class LeaderElector {
     );
   }
 
-  /** client-go's tryAcquireOrRenew. Never throws: failures are logged and reported as 'failed'. */
+  /**
+   * client-go's tryAcquireOrRenew. Never throws: failures are logged and reported as 'failed'. An
+   * 'ok' counts as a renewal sent when the attempt began, however late its answer was read.
+   */
   async #tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
     const now = this.#clock.now();
-    const wallNow = formatMicroTime(this.#wallClock());
+    const wall = this.#wallClock();
+    const wallNow = formatMicroTime(wall);
+    const renewed = (): 'ok' => {
+      this.#markRenewed(now, wall.getTime());
+      return 'ok';
+    };
     const desired: LeaderElectionRecord = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.floor(this.timings.leaseDurationMs / 1000),
@@ -283,8 +350,13 @@ export class LeaderElector {
       try {
         await this.#request(signal, (s) => this.#lock.update(renewal, s));
         this.#observe(renewal);
-        return 'ok';
+        return renewed();
       } catch (err) {
+        // Told to wait: the slow path now would be the retry the server asked us to hold back.
+        if (this.#noteRetryAfter(err)) {
+          this.#log.warn(this.#failure(err), 'failed to update lease');
+          return 'failed';
+        }
         this.#log.debug({ err: describe(err) }, 'optimistic lease update failed, falling back to slow path');
       }
     }
@@ -294,18 +366,20 @@ export class LeaderElector {
     try {
       current = await this.#request(signal, (s) => this.#lock.get(s));
     } catch (err) {
-      this.#log[levelOf(err)]({ err: describe(err) }, 'error retrieving lease');
+      this.#noteRetryAfter(err);
+      this.#log[levelOf(err)](this.#failure(err), 'error retrieving lease');
       return 'failed';
     }
     if (!current) {
       try {
         await this.#request(signal, (s) => this.#lock.create(desired, s));
       } catch (err) {
-        this.#log[levelOf(err)]({ err: describe(err) }, 'error initially creating lease');
+        this.#noteRetryAfter(err);
+        this.#log[levelOf(err)](this.#failure(err), 'error initially creating lease');
         return 'failed';
       }
       this.#observe(desired);
-      return 'ok';
+      return renewed();
     }
 
     // A change, of any field, restarts the holder's lease on our clock; its renewTime is never trusted.
@@ -328,12 +402,13 @@ export class LeaderElector {
     try {
       await this.#request(signal, (s) => this.#lock.update(update, s));
     } catch (err) {
+      this.#noteRetryAfter(err);
       if (err instanceof ConflictError) this.#log.info('another candidate updated the lease first');
-      else this.#log[levelOf(err)]({ err: describe(err) }, 'failed to update lease');
+      else this.#log[levelOf(err)](this.#failure(err), 'failed to update lease');
       return 'failed';
     }
     this.#observe(update);
-    return 'ok';
+    return renewed();
   }
 
   /**
@@ -402,6 +477,36 @@ export class LeaderElector {
           this.#log.error({ err: describe(err) }, 'guarded work failed');
         },
       );
+  }
+
+  /** Remembers the pause the API server asked for with `err`; true when it asked for one. */
+  #noteRetryAfter(err: unknown): boolean {
+    const ms = retryAfterMs(err);
+    if (ms === undefined) return false;
+    this.#notBefore = Math.max(this.#notBefore, this.#clock.now() + ms);
+    return true;
+  }
+
+  #failure(err: unknown): { err: string; retryAfterMs?: number } {
+    const ms = retryAfterMs(err);
+    return ms === undefined ? { err: describe(err) } : { err: describe(err), retryAfterMs: ms };
+  }
+
+  #markRenewed(at: number, wallAt: number): void {
+    this.#renewedAt = at;
+    this.#renewedAtWall = wallAt;
+    this.#wakeWaiters();
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#wakeWaiters();
+  }
+
+  #wakeWaiters(): void {
+    const waiters = [...this.#renewalWaiters];
+    this.#renewalWaiters.clear();
+    for (const wake of waiters) wake();
   }
 
   #observe(record: LeaderElectionRecord): void {
