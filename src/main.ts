@@ -69,6 +69,36 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     userAgent: USER_AGENT,
     rateLimit: { qps: settings.kubeApiQps, burst: settings.kubeApiBurst },
   });
+  const identity = leaderElectionIdentity();
+  // The elector gates every sync: a replica syncs only while its last renewal is fresh.
+  const elector: LeaderElector | undefined =
+    leaseNamespace === undefined
+      ? undefined
+      : new LeaderElector({
+          lock: new LeaseLock({
+            // No retries inside a lease request: the elector's own loop waits out a Retry-After.
+            client: new KubernetesLeaseClient(
+              new CoordinationV1Api(apiConfiguration(client.transport, { maxRetries: 0 })),
+            ),
+            namespace: leaseNamespace,
+            name: settings.leaderElectionId,
+            identity,
+          }),
+          leaseDurationMs: settings.leaseDurationMs,
+          renewDeadlineMs: settings.renewDeadlineMs,
+          retryPeriodMs: settings.retryPeriodMs,
+          logger: log,
+          registry,
+          callbacks: {
+            onStartedLeading: (leading): Promise<void> => {
+              log.info({ identity }, 'became the leader: starting workers');
+              return podSync.run(leading);
+            },
+            onNewLeader: (holder) => {
+              if (holder && holder !== identity) log.info({ leader: holder }, 'another replica leads');
+            },
+          },
+        });
   const factory = new SharedInformerFactory({
     client,
     logger: log,
@@ -88,6 +118,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     }),
     cacheSyncTimeoutMs: settings.cacheSyncTimeoutMs,
     shutdownTimeoutMs: settings.gracefulShutdownTimeoutMs,
+    ...(elector ? { leaderGate: elector } : {}),
     logger: log,
     registry,
   });
@@ -138,39 +169,13 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     }
     log.info('caches synced');
 
-    if (!leaseNamespace) {
+    if (!elector) {
       await podSync.run(shutdown.signal);
       return 0;
     }
-    const identity = leaderElectionIdentity();
-    const elector = new LeaderElector({
-      lock: new LeaseLock({
-        client: new KubernetesLeaseClient(new CoordinationV1Api(apiConfiguration(client.transport))),
-        namespace: leaseNamespace,
-        name: settings.leaderElectionId,
-        identity,
-      }),
-      leaseDurationMs: settings.leaseDurationMs,
-      renewDeadlineMs: settings.renewDeadlineMs,
-      retryPeriodMs: settings.retryPeriodMs,
-      logger: log,
-      registry,
-      callbacks: {
-        onStartedLeading: (leading) => {
-          log.info({ identity }, 'became the leader: starting workers');
-          return podSync.run(leading);
-        },
-        onNewLeader: (holder) => {
-          if (holder && holder !== identity) log.info({ leader: holder }, 'another replica leads');
-        },
-      },
-    });
     const result = await elector.run(shutdown.signal);
-    if (result.reason === 'lost') {
-      log.error({ err: { message: result.error.message } }, 'leader election lost: exiting');
-      return 1;
-    }
-    return 0;
+    // 'lost' was logged by the elector; controller-runtime's main exits 1 on "leader election lost".
+    return result.reason === 'lost' ? 1 : 0;
   } finally {
     informers.abort();
     await factory.shutdown();

@@ -5,7 +5,9 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
+import { ApiError } from '../client/errors.ts';
 import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';
+import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
 
 /** Lets every promise that can settle now settle; time itself only moves through the fake clock. */
@@ -270,6 +272,154 @@ describe('Controller', () => {
     clock.step(1_000);
     await settle();
     expect(reconcileSignal?.aborted).toBe(true);
+    finish?.();
+    await settle();
+    expect(done).toBe(true);
+  });
+
+  it('requeues a failed key after the Retry-After its error carries, when longer than the limiter delay', async () => {
+    const attempts: number[] = [];
+    const { controller, clock, stop, running } = setup(() => {
+      attempts.push(clock.now());
+      return attempts.length === 1
+        ? Promise.reject(new ApiError(429, 'Too many requests, please try again later.', 30))
+        : Promise.resolve(undefined);
+    });
+    controller.enqueue('ns/throttled');
+    await settle();
+    clock.step(29_999);
+    await settle();
+    expect(attempts).toHaveLength(1);
+    clock.step(1);
+    await settle();
+    expect(attempts.map((t) => t - (attempts[0] ?? 0))).toEqual([0, 30_000]);
+    stop.abort();
+    await running;
+  });
+});
+
+/** A leader gate the test opens and closes; waiters wake on open(), as on a successful renewal. */
+class FakeGate implements LeaderGate {
+  leader = true;
+  #waiters: (() => void)[] = [];
+  checks = 0;
+
+  isLeader(): boolean {
+    this.checks++;
+    return this.leader;
+  }
+
+  waitUntilLeader(signal: AbortSignal): Promise<void> {
+    if (this.leader) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#waiters.push(resolve);
+      signal.addEventListener('abort', () => {
+        reject(signal.reason as Error);
+      });
+    });
+  }
+
+  open(): void {
+    this.leader = true;
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+}
+
+describe('Controller behind a leader gate', () => {
+  it('reconciles nothing while the gate is closed, and every held key once it opens', async () => {
+    const gate = new FakeGate();
+    gate.leader = false;
+    const seen: string[] = [];
+    const { controller, stop, running } = setup(
+      (key) => {
+        seen.push(key);
+        return Promise.resolve(undefined);
+      },
+      { leaderGate: gate, workers: 2 },
+    );
+    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
+    controller.enqueue('ns/c');
+    await settle();
+    expect(seen).toEqual([]);
+    gate.open();
+    await settle();
+    expect(seen.sort()).toEqual(['ns/a', 'ns/b', 'ns/c']);
+    stop.abort();
+    await running;
+  });
+
+  it('checks the gate right before each reconcile, so a gate that closes meanwhile holds the next key', async () => {
+    const gate = new FakeGate();
+    const seen: string[] = [];
+    const { controller, stop, running } = setup(
+      (key) => {
+        seen.push(key);
+        gate.leader = false; // e.g. the process froze during this sync and woke up stale
+        return Promise.resolve(undefined);
+      },
+      { leaderGate: gate },
+    );
+    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
+    await settle();
+    expect(seen).toEqual(['ns/a']);
+    gate.open();
+    await settle();
+    expect(seen).toEqual(['ns/a', 'ns/b']);
+    stop.abort();
+    await running;
+  });
+
+  it('stops at once, with no drain, when stopped while not the leader: a lost Lease protects nothing', async () => {
+    const gate = new FakeGate();
+    let reconcileSignal: AbortSignal | undefined;
+    const seen: string[] = [];
+    const { controller, lines, stop, running } = setup(
+      (key, signal) => {
+        seen.push(key);
+        reconcileSignal = signal;
+        return new Promise(() => undefined); // an async reconcile that would run on
+      },
+      { leaderGate: gate, workers: 2, shutdownTimeoutMs: 30_000 },
+    );
+    controller.enqueue('ns/slow');
+    await settle();
+    controller.enqueue('ns/queued-1');
+    controller.enqueue('ns/queued-2');
+    gate.leader = false;
+    await settle();
+    let done = false;
+    void running.then(() => (done = true));
+    stop.abort(new Error('leader election lost'));
+    await settle();
+    expect(reconcileSignal?.aborted).toBe(true);
+    expect(done).toBe(true);
+    gate.open(); // too late: nothing more runs
+    await settle();
+    expect(seen).toEqual(['ns/slow']);
+    expect(lines.some((l) => l.msg === 'stopping without drain: not the leader')).toBe(true);
+  });
+
+  it('drains as usual when stopped while still the leader', async () => {
+    const gate = new FakeGate();
+    let finish: (() => void) | undefined;
+    const { controller, stop, running } = setup(
+      () =>
+        new Promise((resolve) => {
+          finish = () => {
+            resolve(undefined);
+          };
+        }),
+      { leaderGate: gate, shutdownTimeoutMs: 1_000 },
+    );
+    controller.enqueue('ns/slow');
+    await settle();
+    let done = false;
+    void running.then(() => (done = true));
+    stop.abort();
+    await settle();
+    expect(done).toBe(false);
     finish?.();
     await settle();
     expect(done).toBe(true);

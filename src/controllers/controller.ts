@@ -13,7 +13,9 @@ import type { RateLimiter } from '../queue/index.ts';
 import { controllerMetrics, initControllerSeries, type ReconcileResultLabel } from './controller-metrics.ts';
 import { CACHE_SYNC_POLL_MS } from '../informers/defaults.ts';
 import { CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
+import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
+import { retryAfterMs } from '../client/errors.ts';
 
 /** Anything whose cache must be filled before workers may read it. */
 export interface Syncable {
@@ -25,6 +27,11 @@ export interface ControllerOptions {
   reconcile: Reconciler;
   /** Caches the reconciler reads; workers start only once all have synced. */
   caches: readonly Syncable[];
+  /**
+   * Leader-only work: each reconcile waits until the gate says this replica leads, checked right
+   * before the call. Stopped while the gate is closed, the controller does not drain.
+   */
+  leaderGate?: LeaderGate;
   workers?: number;
   maxRetries?: number;
   /** The retry limiter; by default client-go's controller limiter with the operator's 1 s base delay. */
@@ -82,8 +89,11 @@ export class Controller {
 
   /**
    * Waits for the caches, runs the workers until `signal` aborts, then stops taking keys and drains the
-   * in-flight reconciles within the shutdown timeout (their signal aborts when it passes).
-   * Rejects with CacheSyncTimeoutError when the caches do not sync in time.
+   * in-flight reconciles within the shutdown timeout (their signal aborts when it passes). Behind a
+   * leader gate that is closed by then (the Lease was lost), it stops at once instead: in-flight
+   * reconciles are aborted and not waited for, as controller-runtime sets gracefulShutdownTimeout to 0
+   * on a lost lease (pkg/manager/internal.go). Rejects with CacheSyncTimeoutError when the caches do not
+   * sync in time.
    */
   async run(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`controller ${this.name} already started`);
@@ -101,6 +111,13 @@ export class Controller {
     const work = new AbortController();
     const workers = Array.from({ length: this.#workers }, () => this.#worker(work.signal));
     await waitForAbort(signal);
+    const gate = this.#options.leaderGate;
+    if (gate && !gate.isLeader()) {
+      this.#log.info('stopping without drain: not the leader');
+      work.abort(signal.reason);
+      this.queue.shutDown();
+      return;
+    }
     this.#log.info('stopping: draining in-flight reconciles');
     const drained = await this.queue.shutDownWithDrain({ timeoutMs: this.#shutdownTimeoutMs });
     if (!drained)
@@ -132,11 +149,27 @@ export class Controller {
     for (;;) {
       const next = await this.queue.get();
       if (next.shutdown) return;
+      // After a shutdown the queue still hands out what it holds; once the work is aborted, nothing runs.
+      if (signal.aborted) {
+        this.queue.done(next.item);
+        return;
+      }
       await this.#process(next.item, signal);
     }
   }
 
   async #process(key: string, signal: AbortSignal): Promise<void> {
+    const gate = this.#options.leaderGate;
+    while (gate && !gate.isLeader()) {
+      try {
+        await gate.waitUntilLeader(signal);
+      } catch {
+        this.queue.done(key);
+        return;
+      }
+    }
+    // No await from the gate check above to the reconcile call below: a leader that went stale in
+    // between would otherwise act (a cache-only sync runs to its end synchronously).
     const m = this.#metrics;
     const controller = this.name;
     m.activeWorkers.inc({ controller });
@@ -177,7 +210,7 @@ export class Controller {
         { key, attempt: requeues + 1, maxRetries: this.#maxRetries, err: error },
         'sync failed, retrying',
       );
-      this.queue.addRateLimited(key);
+      this.queue.addRateLimited(key, retryAfterMs(err));
       return;
     }
     this.queue.forget(key);

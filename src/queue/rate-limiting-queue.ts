@@ -6,8 +6,11 @@ import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.
 
 /** A delaying queue whose retries are paced by a rate limiter. */
 export interface RateLimitingWorkQueue<T> extends DelayingWorkQueue<T> {
-  /** Adds `item` after the delay the limiter assigns to its next retry. */
-  addRateLimited(item: T): void;
+  /**
+   * Adds `item` after the delay the limiter assigns to its next retry, or after `minDelayMs` when
+   * that is longer (the Retry-After of the failure being retried).
+   */
+  addRateLimited(item: T, minDelayMs?: number): void;
   /** Resets the limiter's memory of `item`; the worker must still call done. */
   forget(item: T): void;
   numRequeues(item: T): number;
@@ -38,8 +41,8 @@ export class RateLimitingQueue<T extends string = string> implements RateLimitin
       });
   }
 
-  addRateLimited(item: T): void {
-    this.#queue.addAfter(item, this.#limiter.when(item));
+  addRateLimited(item: T, minDelayMs = 0): void {
+    this.#queue.addAfter(item, Math.max(this.#limiter.when(item), minDelayMs));
   }
 
   forget(item: T): void {
