@@ -53,7 +53,6 @@ describe('a leader stopped with SIGSTOP past its lease, then resumed', () => {
     const stoppedAt = Date.now();
     const { line: took } = await firstToLog([other], isLeading, 30_000);
     const takenAfterMs = Number(took.time) - stoppedAt;
-    expect(takenAfterMs).toBeGreaterThanOrEqual(timings.leaseDurationMs);
     // Events for the stalled leader's watch pile up in its socket while it is frozen.
     await Promise.all(
       BACKLOG.map((name) => core.createNamespacedPod({ namespace, body: podManifest(name) })),
@@ -63,6 +62,7 @@ describe('a leader stopped with SIGSTOP past its lease, then resumed', () => {
     const linesBeforeResume = stalled.lines.length;
     stalled.child.kill('SIGCONT');
     const resumedAt = Date.now();
+    expect(resumedAt - stoppedAt).toBeGreaterThan(timings.leaseDurationMs);
     console.log(
       `stalled for ${resumedAt - stoppedAt} ms; the other replica took the Lease after ${takenAfterMs} ms`,
     );
