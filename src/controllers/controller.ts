@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
+import { retryAfterMs } from '../client/errors.ts';
 import { realClock, type Clock } from '../clock/clock.ts';
 import {
   DRAIN_TIMEOUT_MS,
@@ -15,7 +16,6 @@ import { CACHE_SYNC_POLL_MS } from '../informers/defaults.ts';
 import { CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
-import { retryAfterMs } from '../client/errors.ts';
 
 /** Anything whose cache must be filled before workers may read it. */
 export interface Syncable {

@@ -290,9 +290,10 @@ export class LeaderElector {
 
   /**
    * One renewal: attempts every retryPeriod (from each attempt's start), or after the API server's
-   * Retry-After when that is longer, until one succeeds, all within renewDeadline. Seeing another holder in the record ends it at once: that holder's lease is fresh by
-   * our own observation, so it cannot expire before the deadline, and leading on meanwhile would mean
-   * two leaders. (client-go keeps polling until the deadline in that case.)
+   * Retry-After when that is longer, until one succeeds, all within renewDeadline. Seeing another
+   * holder in the record ends it at once: that holder's lease is fresh by our own observation, so it
+   * cannot expire before the deadline, and leading on meanwhile would mean two leaders. (client-go
+   * keeps polling until the deadline in that case.)
    */
   async #renewSeries(stop: AbortSignal): Promise<LeaderElectionLostError | undefined> {
     const { renewDeadlineMs, retryPeriodMs } = this.timings;
