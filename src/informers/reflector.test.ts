@@ -513,6 +513,15 @@ describe('Reflector watch-list', () => {
     expect(client.count('list')).toBe(0);
   });
 
+  it('still lists by pages at once after a 400, even one that names a Retry-After', async () => {
+    const { client } = start({
+      ...streaming,
+      client: (c) => c.watchFailures.push(new ApiError(400, 'sendInitialEvents is forbidden', 5)),
+    });
+    await client.nextWatch();
+    expect(client.calls.map((c) => c.verb)).toEqual(['watch', 'list', 'watch']);
+  });
+
   it('replaces nothing when the stream breaks before its end, and lists by pages instead', async () => {
     const { client, sink, lists } = start({ ...streaming, client: (c) => (c.streamInitialEvents = false) });
     const stream = await client.nextWatch();

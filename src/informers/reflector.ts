@@ -169,7 +169,8 @@ export class Reflector<T> {
         if (isAborted(signal)) break;
         if (initial && !initial.done && asksToWait(err)) {
           // A 429 (API Priority and Fairness) says "wait", not "this server cannot stream": client-go's
-          // watchList retries it as a watch-list after the backoff; we also wait out Retry-After.
+          // watchList retries it as a watch-list after the backoff; we also wait out Retry-After. A 5xx
+          // with a Retry-After (an API server starting up or shutting down) is treated the same.
           listReason = initial.reason;
           delayMs = this.#delayAfter(err);
           this.#log.warn({ err, delayMs }, 'watch-list refused: waiting, then streaming again');
@@ -349,9 +350,13 @@ class WatchListIncompleteError extends Error {
   }
 }
 
-/** The server asked for a pause (429, or any status with a Retry-After): the same request, later. */
+/**
+ * The server asked for a pause, as client-go's checkWait reads it (a 429, or a 5xx with a
+ * Retry-After): the same request, later.
+ */
 function asksToWait(err: unknown): boolean {
-  return isTooManyRequests(err) || retryAfterMs(err) !== undefined;
+  if (isTooManyRequests(err)) return true;
+  return err instanceof ApiError && err.code >= 500 && err.retryAfterSeconds !== undefined;
 }
 
 /** Read through a call: TypeScript keeps `signal.aborted` narrowed to false across awaits otherwise. */
