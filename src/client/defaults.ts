@@ -32,3 +32,10 @@ export const USER_AGENT = 'pod-sync-operator';
 
 /** How much of a malformed watch line an error keeps: enough to diagnose, not a whole object. */
 export const MALFORMED_LINE_PREVIEW_CHARS = 200;
+
+/**
+ * A missing exec plugin's error carries the verbose help and the kubeconfig's installHint at most 10
+ * times an hour, as client-go's exec authenticator rate-limits it, so a retrying client does not flood
+ * the logs with it.
+ */
+export const EXEC_INSTALL_HINTS_PER_HOUR = 10;

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock/clock.ts';
 import { BucketRateLimiter } from '../queue/rate-limiters.ts';
 import {
-  credentialsFromKubeConfig,
+  credentialsFor,
   pemOf,
   type ClientIdentity,
+  type CredentialHeaders,
   type CredentialSource,
+  type RequestCredentials,
 } from './credentials.ts';
 import { ConnectionHealth, type Http2Health } from './connection-health.ts';
 import {
@@ -23,6 +24,7 @@ import {
 } from './defaults.ts';
 import { TransportError } from './errors.ts';
 import { restClientRequests, TRANSPORT_ERROR_CODE, type RequestCounter } from './metrics.ts';
+import { isTransportTls, type RestConfig } from './rest-config.ts';
 
 /** How the connections to the API server are secured: the cluster half of a kubeconfig. */
 export interface ServerTls {
@@ -129,23 +131,34 @@ export class KubeTransport {
     });
   }
 
-  /** The current context's cluster and user of `kc`. Proxies (cluster proxy-url) are not supported. */
-  static fromKubeConfig(kc: KubeConfig, options: TransportOptions = {}): KubeTransport {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    if (cluster.proxyUrl) throw new Error(`cluster ${cluster.name}: proxy-url is not supported`);
-    if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
-      // client-node's rule: credentials travel in clear only when the kubeconfig says so explicitly.
-      throw new Error(`cluster ${cluster.name}: plain http requires insecure-skip-tls-verify`);
+  /**
+   * The transport of a REST config. An http server gets plain HTTP/1.1 with neither credentials nor
+   * TLS settings, as client-go sends it; https gets the config's TLS and credentials.
+   * @throws Error when a CA or client certificate file cannot be read.
+   */
+  static fromConfig(config: RestConfig, options: TransportOptions = {}): KubeTransport {
+    if (!isTransportTls(config.host)) {
+      return new KubeTransport({
+        server: config.host,
+        tls: { rejectUnauthorized: true },
+        credentials: {
+          credentials: () => Promise.resolve({ headers: {}, identity: undefined }),
+          onUnauthorized: () => undefined,
+        },
+        options,
+      });
     }
-    const tls: ServerTls = { rejectUnauthorized: !cluster.skipTLSVerify };
-    const ca = pemOf(cluster.caFile, cluster.caData);
+    const tls: ServerTls = { rejectUnauthorized: !config.tls.insecure };
+    const ca = pemOf(config.tls.caFile, config.tls.caData);
     if (ca) tls.ca = ca;
-    if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
+    if (config.tls.serverName) tls.servername = config.tls.serverName;
     return new KubeTransport({
-      server: cluster.server,
+      server: config.host,
       tls,
-      credentials: credentialsFromKubeConfig(kc, options.clock ?? realClock),
+      credentials: credentialsFor(config, {
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
       options,
     });
   }
@@ -156,8 +169,9 @@ export class KubeTransport {
     const wait = this.#limiter?.when('') ?? 0;
     if (wait > 0) await this.#clock.sleep(wait, req.signal);
     let response: Dispatcher.ResponseData;
+    let credentials: RequestCredentials;
     try {
-      const credentials = await this.#credentials.credentials();
+      credentials = await this.#credentials.credentials();
       const pool = this.#poolFor(credentials.identity);
       response = await pool.request({
         path: this.#basePath + req.path,
@@ -181,7 +195,8 @@ export class KubeTransport {
       throw new TransportError(`${req.method} ${req.path}: ${(err as Error).message}`, { cause: err });
     }
     this.#count(String(response.statusCode), req.method);
-    if (response.statusCode === 401) this.#credentials.onUnauthorized();
+    // As client-go's exec round tripper: fresh credentials are ready before the caller sees the 401.
+    if (response.statusCode === 401) await this.#credentials.onUnauthorized(credentials);
     return { status: response.statusCode, headers: response.headers, body: response.body };
   }
 
@@ -278,9 +293,13 @@ function fingerprintOf(identity: ClientIdentity): string {
 }
 
 /** Merges header sets, later ones winning, whatever the case of their names (Content-Type vs content-type). */
-function lowercased(...sets: (Readonly<Record<string, string>> | undefined)[]): Record<string, string> {
-  const out: Record<string, string> = {};
+function lowercased(...sets: (CredentialHeaders | undefined)[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   for (const set of sets)
-    if (set) for (const [name, value] of Object.entries(set)) out[name.toLowerCase()] = value;
+    if (set) {
+      for (const [name, value] of Object.entries(set)) {
+        out[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
+      }
+    }
   return out;
 }

@@ -2,7 +2,7 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts'
 import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
 import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
 import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
-import { DEFAULT_SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
+import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/in-cluster.ts';
 
 /** Everything the operator can be told, after flags and environment are parsed and checked. */
 export interface Settings {
