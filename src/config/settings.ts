@@ -65,14 +65,14 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     default: '',
     env: false,
-    help: 'kubeconfig file; default: $KUBECONFIG, then in-cluster, then ~/.kube/config',
+    help: "the only kubeconfig file read; default: $KUBECONFIG's files merged, else in-cluster, else ~/.kube/config",
   }),
   spec({
     flag: 'master',
     key: 'master',
     kind: 'string',
     default: '',
-    help: 'API server URL, overriding the one in the kubeconfig',
+    help: 'API server URL, overriding the configured one (an http:// URL gets no credentials)',
   }),
   spec({
     flag: 'service-account-dir',
