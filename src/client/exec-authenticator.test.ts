@@ -145,13 +145,17 @@ describe('ExecAuthenticator (client-go exec.go)', () => {
     });
     await ifAvailable.credential();
     expect(JSON.parse(p.seen().info)).toMatchObject({ spec: { interactive: false } });
+    // Without an injected check, whether our stdin is a terminal: always a boolean on the wire.
+    await new ExecAuthenticator({ ...p.exec, interactiveMode: 'IfAvailable' }, undefined, {}).credential();
+    const spec = (JSON.parse(p.seen().info) as { spec: { interactive: unknown } }).spec;
+    expect(typeof spec.interactive).toBe('boolean');
     const always = new ExecAuthenticator({ ...p.exec, interactiveMode: 'Always' }, undefined, {
       isTerminal: () => false,
     });
     await expect(always.credential()).rejects.toThrow(
       'exec plugin cannot support interactive mode: standard input is not a terminal',
     );
-    expect(p.runs()).toBe(1);
+    expect(p.runs()).toBe(2);
   });
 
   it('checks the output as client-go does', async () => {

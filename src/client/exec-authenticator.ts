@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { pino, type Logger } from 'pino';
 import { realClock, type Clock } from '../clock/clock.ts';
 import type { ClientIdentity } from './credentials.ts';
@@ -71,7 +72,7 @@ export class ExecAuthenticator {
     this.#cluster = cluster;
     this.#clock = options.clock ?? realClock;
     this.#log = options.logger ?? pino({ level: 'silent' });
-    this.#isTerminal = options.isTerminal ?? (() => process.stdin.isTTY);
+    this.#isTerminal = options.isTerminal ?? (() => isatty(0));
     this.#environ = options.environ ?? process.env;
   }
 

@@ -96,6 +96,7 @@ export class KubeTransport {
   #pool: Pool | undefined;
   #poolIdentity: string | undefined;
   #lastIdentity: ClientIdentity | undefined;
+  readonly #allowH2: boolean;
   #closed = false;
 
   constructor(init: {
@@ -103,6 +104,11 @@ export class KubeTransport {
     tls: ServerTls;
     credentials: CredentialSource;
     options?: TransportOptions;
+    /**
+     * HTTP/1.1 only: undici's HTTP/2 client joins a repeated header into one comma-separated field,
+     * which the API server reads as one value (one impersonated group "a, b" instead of two).
+     */
+    http1Only?: boolean;
   }) {
     const url = new URL(init.server);
     const options = init.options ?? {};
@@ -111,6 +117,7 @@ export class KubeTransport {
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.host = `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
     this.#tls = init.tls;
+    this.#allowH2 = !init.http1Only;
     this.#credentials = init.credentials;
     this.#requests = restClientRequests(options.registry);
     this.#log = options.logger ?? pino({ level: 'silent' });
@@ -152,9 +159,14 @@ export class KubeTransport {
     const ca = pemOf(config.tls.caFile, config.tls.caData);
     if (ca) tls.ca = ca;
     if (config.tls.serverName) tls.servername = config.tls.serverName;
+    const impersonate = config.impersonate;
+    const repeatedHeaders =
+      impersonate !== undefined &&
+      (impersonate.groups.length > 1 || Object.values(impersonate.extra).some((values) => values.length > 1));
     return new KubeTransport({
       server: config.host,
       tls,
+      http1Only: repeatedHeaders,
       credentials: credentialsFor(config, {
         ...(options.clock ? { clock: options.clock } : {}),
         ...(options.logger ? { logger: options.logger } : {}),
@@ -243,7 +255,7 @@ export class KubeTransport {
       // HTTP/2 when the server offers it: every watch and request multiplexes on one connection, whose
       // silent death the health check catches. While ALPN is pending undici's Pool holds later requests
       // back (its protocol probe), so even a cold start opens one connection, not one per request.
-      allowH2: true,
+      allowH2: this.#allowH2,
       h2Options: { pingInterval: this.#http2Health.readIdleMs },
       connections: this.#maxConnections,
       keepAliveTimeout: IDLE_SOCKET_TIMEOUT_MS,
@@ -264,8 +276,8 @@ export class KubeTransport {
     const connect = buildConnector({
       ...this.#tls,
       ...(identity ? { cert: identity.cert, key: identity.key } : {}),
-      allowH2: true,
-      preferH2: true,
+      allowH2: this.#allowH2,
+      preferH2: this.#allowH2,
       keepAlive: true,
       keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS,
     });

@@ -145,9 +145,10 @@ extensions:
       }),
     );
     await expectIdentity({ cwd: elsewhere, kubeconfig: config }, sa('alice'));
+    // One JSON per run (kubectl's ends in a newline of its own, hence the blank lines).
     const infos = readFileSync(join(d, 'info.jsonl'), 'utf8')
-      .trim()
       .split('\n')
+      .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as unknown);
     expect(infos).toHaveLength(2);
     expect(infos[0]).toMatchObject({
