@@ -71,7 +71,22 @@ export class HttpRestClient implements RestClient, RestWriter {
   }
 
   async get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
-    return this.#decode<T>('GET', path, await this.#send(path, query, signal, options, false), signal);
+    const response = await this.#send(path, query, signal, options, false);
+    if (response.status < 200 || response.status > 299) throw await apiErrorOf(response);
+    let text: string;
+    try {
+      text = await response.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new TransportError(`GET ${path}: response broke: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new ResponseDecodeError(`GET ${path}: response is not JSON: ${text.slice(0, 200)}`, {
+        cause: err,
+      });
+    }
   }
 
   async post<T>(path: string, body: unknown, query?: Query, signal?: AbortSignal): Promise<T> {
@@ -95,15 +110,6 @@ export class HttpRestClient implements RestClient, RestWriter {
       body: JSON.stringify(body),
       ...(signal ? { signal } : {}),
     });
-    return this.#decode<T>(method, path, response, signal);
-  }
-
-  async #decode<T>(
-    method: string,
-    path: string,
-    response: TransportResponse,
-    signal: AbortSignal | undefined,
-  ): Promise<T> {
     if (response.status < 200 || response.status > 299) throw await apiErrorOf(response);
     let text: string;
     try {
