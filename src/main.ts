@@ -1,22 +1,16 @@
 #!/usr/bin/env node
 // The composition root: API server -> reflector -> store -> handlers -> queue -> workers -> reconciler,
 // wired here and nowhere else; every piece lives in the folder named for it.
-import { CoordinationV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { apiConfiguration, HttpRestClient } from './client/index.ts';
+import { HttpRestClient } from './client/index.ts';
+import { KubeconfigError, loadRestConfig } from './clientcmd/index.ts';
 import { parseCommandLine, usage, UsageError } from './config/flags.ts';
-import { loadKubeConfig } from './config/kubeconfig.ts';
 import { podNamespace } from './config/pod-namespace.ts';
 import type { Settings } from './config/settings.ts';
 import { PodSyncController } from './controllers/pod-sync/pod-sync-controller.ts';
 import { SharedInformerFactory } from './informers/index.ts';
-import {
-  KubernetesLeaseClient,
-  LeaderElector,
-  LeaseLock,
-  leaderElectionIdentity,
-} from './leaderelection/index.ts';
+import { LeaderElector, LeaseLock, leaderElectionIdentity, RestLeaseClient } from './leaderelection/index.ts';
 import { createLogger } from './logging/logger.ts';
 import { defaultControllerRateLimiter } from './queue/index.ts';
 import { healthHandler } from './server/health-server.ts';
@@ -25,7 +19,10 @@ import { metricsHandler } from './server/metrics-server.ts';
 import { handleShutdownSignals } from './signals.ts';
 import { USER_AGENT, VERSION } from './version.ts';
 
-/** Exit codes: 0 clean shutdown, 1 runtime failure (cache sync timeout, leadership lost), 2 bad input. */
+/**
+ * Exit codes: 0 clean shutdown, 1 runtime failure (cache sync timeout, leadership lost), 2 bad input
+ * (flags, kubeconfig).
+ */
 async function main(): Promise<number> {
   let parsed;
   try {
@@ -49,21 +46,26 @@ async function main(): Promise<number> {
     return await runOperator(settings, log);
   } catch (err) {
     log.error({ err: { message: (err as Error).message } }, 'start-up failed');
-    return err instanceof UsageError ? 2 : 1;
+    return err instanceof UsageError || err instanceof KubeconfigError ? 2 : 1;
   }
 }
 
 async function runOperator(settings: Settings, log: Logger): Promise<number> {
-  const { kubeConfig, source } = loadKubeConfig({
-    flag: settings.kubeconfig,
+  const {
+    config: restConfig,
+    source,
+    warnings,
+  } = loadRestConfig({
+    kubeconfig: settings.kubeconfig,
     master: settings.master,
     serviceAccountDir: settings.serviceAccountDir,
   });
+  for (const warning of warnings) log.warn(warning);
   const leaseNamespace = settings.leaderElect ? leaderElectionNamespace(settings) : undefined;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const client = HttpRestClient.fromKubeConfig(kubeConfig, {
+  const client = HttpRestClient.fromConfig(restConfig, {
     registry,
     logger: log,
     userAgent: USER_AGENT,
@@ -76,10 +78,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
       ? undefined
       : new LeaderElector({
           lock: new LeaseLock({
-            // No retries inside a lease request: the elector's own loop waits out a Retry-After.
-            client: new KubernetesLeaseClient(
-              new CoordinationV1Api(apiConfiguration(client.transport, { maxRetries: 0 })),
-            ),
+            client: new RestLeaseClient(client),
             namespace: leaseNamespace,
             name: settings.leaderElectionId,
             identity,
@@ -150,7 +149,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
       {
         version: VERSION,
         kubeconfig: source,
-        server: kubeConfig.getCurrentCluster()?.server,
+        server: restConfig.host,
         namespace: settings.namespace || '(all)',
         servers: servers.map((s) => s.address),
       },

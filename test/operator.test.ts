@@ -160,7 +160,7 @@ describe('the operator process', () => {
     expect(version).toMatchObject({ code: 0, stdout: 'pod-sync-operator 0.1.0\n' });
   });
 
-  it('fails with one clear line for a malformed kubeconfig', async () => {
+  it('fails with exit 2 and one clear line for a malformed kubeconfig (bad input)', async () => {
     const path = join(tmpdir(), `bad-kubeconfig-${process.pid}`);
     writeFileSync(path, 'clusters: [this is: not: yaml');
     const { code, stdout } = await runToExit([
@@ -169,7 +169,7 @@ describe('the operator process', () => {
       '--metrics-bind-address=0',
       '--health-probe-bind-address=0',
     ]);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(path);

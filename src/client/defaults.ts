@@ -38,3 +38,10 @@ export const MALFORMED_LINE_PREVIEW_CHARS = 200;
  * asked each time: client-go's default (rest/request.go NewRequest maxRetries, rest/with_retry.go).
  */
 export const MAX_RETRIES = 10;
+
+/**
+ * A missing exec plugin's error carries the verbose help and the kubeconfig's installHint at most 10
+ * times an hour, as client-go's exec authenticator rate-limits it, so a retrying client does not flood
+ * the logs with it.
+ */
+export const EXEC_INSTALL_HINTS_PER_HOUR = 10;

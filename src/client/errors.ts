@@ -113,3 +113,21 @@ export function retryAfterMs(err: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** 404: the object (or the resource) does not exist. */
+export function isNotFound(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.code === 404;
+}
+
+/**
+ * 409: another writer won. An update whose resourceVersion is stale (reason Conflict), or a create of a
+ * name that exists (reason AlreadyExists): both mean "read again, then decide".
+ */
+export function isConflict(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.code === 409;
+}
+
+/** 409 with reason AlreadyExists: a create found the name taken. */
+export function isAlreadyExists(err: unknown): err is ApiError {
+  return isConflict(err) && err.reason === 'AlreadyExists';
+}

@@ -1,15 +1,18 @@
-export { apiConfiguration } from './api-configuration.ts';
 export {
-  credentialsFromKubeConfig,
+  credentialsFor,
   type ClientIdentity,
+  type CredentialHeaders,
   type CredentialSource,
   type RequestCredentials,
 } from './credentials.ts';
 export * from './defaults.ts';
 export {
   ApiError,
+  isAlreadyExists,
+  isConflict,
   isDenied,
   isGone,
+  isNotFound,
   isStatus,
   isTooManyRequests,
   ResponseDecodeError,
@@ -34,8 +37,17 @@ export {
   type Query,
   type RequestOptions,
   type RestClient,
+  type RestWriter,
 } from './rest-client.ts';
 export { parseRetryAfter } from './retry-after.ts';
+export {
+  anonymousConfig,
+  type ExecProviderConfig,
+  type ImpersonationConfig,
+  type RestConfig,
+  type TlsClientConfig,
+} from './rest-config.ts';
+export { ExecAuthenticator, type ExecCredential } from './exec-authenticator.ts';
 export { TokenFile } from './token-file.ts';
 export {
   KubeTransport,

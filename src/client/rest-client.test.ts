@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry, register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.ts';
-import { apiConfiguration } from './api-configuration.ts';
+import { credentialsFor } from './credentials.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { HttpRestClient, withQuery } from './rest-client.ts';
-import { KubeTransport } from './transport.ts';
+import { anonymousConfig } from './rest-config.ts';
+import { KubeTransport, type TransportOptions } from './transport.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -63,15 +63,16 @@ function json(
   res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 }
 
-function kubeConfigFor(server: string, user: Record<string, unknown> = { token: 't0k' }): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'local', server, skipTLSVerify: true }],
-    users: [{ name: 'me', ...user }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'me' }],
-    currentContext: 'local',
-  });
-  return kc;
+/**
+ * A client of the local (plain http) server that still sends a token, to see credentials travel:
+ * built on the transport directly, since fromConfig sends none to an http server.
+ */
+function clientFor(server: string, options: TransportOptions = {}): HttpRestClient {
+  const credentials = credentialsFor({ ...anonymousConfig('https://unused'), bearerToken: 't0k' });
+  return new HttpRestClient(
+    new KubeTransport({ server, tls: { rejectUnauthorized: true }, credentials, options }),
+    true,
+  );
 }
 
 async function consume(events: AsyncIterable<unknown>): Promise<unknown[]> {
@@ -90,7 +91,7 @@ describe('HttpRestClient over a local server', () => {
 
   beforeAll(async () => {
     base = await server.listen();
-    client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), { registry });
+    client = clientFor(base, { registry });
     server.routes.set('/api/v1/namespaces/ns/pods', (_req, res, url) => {
       if (url.searchParams.get('watch') !== 'true') {
         json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '7' }, items: [pod('a')] });
@@ -154,7 +155,7 @@ describe('HttpRestClient over a local server', () => {
     expect(notFound).toMatchObject({ code: 404, reason: 'NotFound', body: { kind: 'Status', code: 404 } });
     const busy = await client.get('/busy').catch((e: unknown) => e);
     expect(busy).toMatchObject({ code: 503, reason: 'ServiceUnavailable', body: 'overloaded' });
-    const once = new HttpRestClient(KubeTransport.fromKubeConfig(kubeConfigFor(base), { maxRetries: 0 }));
+    const once = new HttpRestClient(KubeTransport.fromConfig(anonymousConfig(base), { maxRetries: 0 }));
     expect(await once.get('/throttled').catch((e: unknown) => e)).toMatchObject({
       code: 429,
       reason: 'TooManyRequests',
@@ -228,30 +229,57 @@ describe('HttpRestClient over a local server', () => {
     expect(register.getSingleMetric('rest_client_requests_total')).toBeUndefined();
   });
 
-  it('serves the generated client-node APIs through the same transport', async () => {
-    server.routes.set('/api/v1/namespaces/ns/pods/a', (_req, res) => {
-      json(res, 200, { apiVersion: 'v1', kind: 'Pod', ...pod('a'), spec: { containers: [] } });
+  it('posts and puts JSON bodies, decodes the answer, and throws ApiError on an error status', async () => {
+    const lease = (rv: string) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'l', resourceVersion: rv },
     });
-    const core = new CoreV1Api(apiConfiguration(client.transport));
-    const read = await core.readNamespacedPod({ namespace: 'ns', name: 'a' });
-    expect(read.metadata?.name).toBe('a');
-    expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer t0k');
-    await core
-      .createNamespacedPod({ namespace: 'ns', body: { metadata: { name: 'b' } } })
-      .catch(() => undefined);
+    server.routes.set('/apis/coordination.k8s.io/v1/namespaces/ns/leases', (req, res) => {
+      if (req.method === 'POST') json(res, 201, lease('1'));
+      else json(res, 405, {});
+    });
+    server.routes.set('/apis/coordination.k8s.io/v1/namespaces/ns/leases/l', (req, res) => {
+      if (req.method !== 'PUT') {
+        json(res, 405, {});
+        return;
+      }
+      json(res, 409, {
+        kind: 'Status',
+        code: 409,
+        reason: 'Conflict',
+        message:
+          'Operation cannot be fulfilled on leases.coordination.k8s.io "l": the object has been modified',
+      });
+    });
+    const created = await client.post<{ metadata: { resourceVersion: string } }>(
+      '/apis/coordination.k8s.io/v1/namespaces/ns/leases',
+      { metadata: { name: 'l' } },
+    );
+    expect(created.metadata.resourceVersion).toBe('1');
     const post = server.requests.at(-1);
-    expect(post).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
-    expect(JSON.parse(post?.body ?? '{}')).toEqual({ metadata: { name: 'b' } });
-    const err = await core.readNamespacedPod({ namespace: 'ns', name: 'zzz' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 404 });
+    expect(post).toMatchObject({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer t0k' },
+    });
+    expect(JSON.parse(post?.body ?? '{}')).toEqual({ metadata: { name: 'l' } });
+
+    const err = await client
+      .put('/apis/coordination.k8s.io/v1/namespaces/ns/leases/l', lease('0'), { fieldManager: 'x' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 409, reason: 'Conflict' });
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'PUT',
+      url: '/apis/coordination.k8s.io/v1/namespaces/ns/leases/l?fieldManager=x',
+    });
     const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
-    expect(values.some((v) => v.labels.method === 'POST' && v.labels.code === '200')).toBe(true);
+    expect(values.some((v) => v.labels.method === 'POST' && v.labels.code === '201')).toBe(true);
+    expect(values.some((v) => v.labels.method === 'PUT' && v.labels.code === '409')).toBe(true);
   });
 
   it('keeps the path prefix of the kubeconfig server', async () => {
-    const prefixed = new HttpRestClient(
-      KubeTransport.fromKubeConfig(kubeConfigFor(`${base}/k8s/clusters/c1/`)),
-    );
+    const prefixed = new HttpRestClient(KubeTransport.fromConfig(anonymousConfig(`${base}/k8s/clusters/c1`)));
     await prefixed.get('/version').catch(() => undefined);
     expect(server.requests.at(-1)?.url).toBe('/k8s/clusters/c1/version');
     await prefixed.transport.destroy();
@@ -264,7 +292,7 @@ describe('HttpRestClient transport failures', () => {
     const base = await idle.listen();
     await idle.close();
     const registry = new Registry();
-    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), { registry });
+    const client = clientFor(base, { registry });
     await expect(client.get('/api')).rejects.toBeInstanceOf(TransportError);
     const err = await consume(client.watch('/api/v1/pods')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
@@ -276,15 +304,22 @@ describe('HttpRestClient transport failures', () => {
     await expect(client.get('/api')).rejects.toThrow(/closed/);
   });
 
-  it('refuses plain http unless the kubeconfig skips TLS verification explicitly', () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: 'http://127.0.0.1:1', skipTLSVerify: false }],
-      users: [{ name: 'u', token: 'x' }],
-      contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
-      currentContext: 'c',
+  it('speaks plain HTTP/1.1 to an http server and sends it no credentials, as client-go does', async () => {
+    const plain = new LocalServer();
+    plain.routes.set('/version', (_req, res) => {
+      json(res, 200, { major: '1' });
     });
-    expect(() => KubeTransport.fromKubeConfig(kc)).toThrow(/insecure-skip-tls-verify/);
+    const base = await plain.listen();
+    const config = { ...anonymousConfig(base), bearerToken: 'secret', username: 'u', password: 'p' };
+    const client = HttpRestClient.fromConfig(config);
+    try {
+      expect(await client.get('/version')).toEqual({ major: '1' });
+      expect(plain.requests.at(-1)?.headers.authorization).toBeUndefined();
+      expect(client.transport.stats().protocols).toEqual(['http/1.1']);
+    } finally {
+      await client.close();
+      await plain.close();
+    }
   });
 });
 
@@ -304,7 +339,7 @@ describe('client-side rate limit', () => {
     });
     const base = await server.listen();
     const clock = new FakeClock(0);
-    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), {
+    const client = clientFor(base, {
       clock,
       rateLimit: { qps: 2, burst: 3 },
     });
@@ -350,7 +385,7 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
     const base = await server.listen();
     const clock = new FakeClock(0);
     const registry = new Registry();
-    const client = HttpRestClient.fromKubeConfig(kubeConfigFor(base), {
+    const client = HttpRestClient.fromConfig(anonymousConfig(base), {
       clock,
       registry,
       ...(maxRetries === undefined ? {} : { maxRetries }),
@@ -434,11 +469,10 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
     expect(requestsAt).toEqual([0, 30_000]);
   });
 
-  it('retries a POST of the generated APIs too, with its body', async () => {
+  it('retries a POST too, with its body', async () => {
     const { server, clock, client, requestsAt } = await scripted([{ status: 429, retryAfter: '3' }]);
-    const core = new CoreV1Api(apiConfiguration(client.transport));
-    const created = core
-      .createNamespacedPod({ namespace: 'ns', body: { metadata: { name: 'b' } } })
+    const created = client
+      .post('/api/v1/namespaces/ns/pods', { metadata: { name: 'b' } })
       .catch((e: unknown) => e);
     await stepTo(clock, 3_000);
     await created;
@@ -472,10 +506,11 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
       perRequest.client.list('/api/v1/namespaces/ns/pods', {}, undefined, { maxRetries: 0 }),
     ).rejects.toMatchObject({ code: 429 });
     expect(perRequest.requestsAt).toEqual([0]);
-    const generated = await scripted([{ status: 429, retryAfter: '1' }]);
-    const core = new CoreV1Api(apiConfiguration(generated.client.transport, { maxRetries: 0 }));
-    await expect(core.listNamespacedPod({ namespace: 'ns' })).rejects.toMatchObject({ code: 429 });
-    expect(generated.requestsAt).toEqual([0]);
+    const write = await scripted([{ status: 429, retryAfter: '1' }]);
+    await expect(
+      write.client.put('/api/v1/namespaces/ns/pods', {}, undefined, undefined, { maxRetries: 0 }),
+    ).rejects.toMatchObject({ code: 429 });
+    expect(write.requestsAt).toEqual([0]);
   });
 });
 

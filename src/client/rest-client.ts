@@ -1,7 +1,7 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import { KubeTransport, type TransportOptions, type TransportResponse } from './transport.ts';
+import type { RestConfig } from './rest-config.ts';
 import { decodeWatchStream, type WatchEvent } from './watch-stream.ts';
 
 export type Query = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -48,8 +48,30 @@ export interface RestClient {
   ): AsyncIterable<WatchEvent<T>>;
 }
 
+/**
+ * Writes to the API server: client-go's rest client Post and Put verbs, the body sent as JSON. Both
+ * resolve with the decoded response object and throw ApiError for an error status (409 Conflict for
+ * a stale resourceVersion or an existing name: see isConflict), TransportError when no response came.
+ */
+export interface RestWriter {
+  post<T>(
+    path: string,
+    body: unknown,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<T>;
+  put<T>(
+    path: string,
+    body: unknown,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<T>;
+}
+
 /** RestClient over a KubeTransport: one shared connection pool, every request counted. */
-export class HttpRestClient implements RestClient {
+export class HttpRestClient implements RestClient, RestWriter {
   readonly transport: KubeTransport;
   readonly #ownsTransport: boolean;
 
@@ -59,24 +81,73 @@ export class HttpRestClient implements RestClient {
   }
 
   /** A client with a transport of its own, closed by close(). */
-  static fromKubeConfig(kc: KubeConfig, options: TransportOptions = {}): HttpRestClient {
-    return new HttpRestClient(KubeTransport.fromKubeConfig(kc, options), true);
+  static fromConfig(config: RestConfig, options: TransportOptions = {}): HttpRestClient {
+    return new HttpRestClient(KubeTransport.fromConfig(config, options), true);
   }
 
   async get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
-    const response = await this.#send(path, query, signal, options, false);
+    return this.#decode<T>('GET', path, await this.#send(path, query, signal, options, false), signal);
+  }
+
+  async post<T>(
+    path: string,
+    body: unknown,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<T> {
+    return this.#write<T>('POST', path, body, query, signal, options);
+  }
+
+  async put<T>(
+    path: string,
+    body: unknown,
+    query?: Query,
+    signal?: AbortSignal,
+    options?: RequestOptions,
+  ): Promise<T> {
+    return this.#write<T>('PUT', path, body, query, signal, options);
+  }
+
+  async #write<T>(
+    method: 'POST' | 'PUT',
+    path: string,
+    body: unknown,
+    query: Query | undefined,
+    signal: AbortSignal | undefined,
+    options: RequestOptions | undefined,
+  ): Promise<T> {
+    const response = await this.transport.request({
+      method,
+      path: withQuery(path, query),
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+      ...(options?.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
+    });
+    return this.#decode<T>(method, path, response, signal);
+  }
+
+  /** The JSON body of a 2xx response; ApiError for any other status. */
+  async #decode<T>(
+    method: string,
+    path: string,
+    response: TransportResponse,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     if (response.status < 200 || response.status > 299) throw await apiErrorOf(response);
     let text: string;
     try {
       text = await response.body.text();
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      throw new TransportError(`GET ${path}: response broke: ${(err as Error).message}`, { cause: err });
+      throw new TransportError(`${method} ${path}: response broke: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new ResponseDecodeError(`GET ${path}: response is not JSON: ${text.slice(0, 200)}`, {
+      throw new ResponseDecodeError(`${method} ${path}: response is not JSON: ${text.slice(0, 200)}`, {
         cause: err,
       });
     }

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock/clock.ts';
 import { BucketRateLimiter } from '../queue/rate-limiters.ts';
 import {
-  credentialsFromKubeConfig,
+  credentialsFor,
   pemOf,
   type ClientIdentity,
+  type CredentialHeaders,
   type CredentialSource,
+  type RequestCredentials,
 } from './credentials.ts';
 import { ConnectionHealth, type Http2Health } from './connection-health.ts';
 import {
@@ -24,6 +25,7 @@ import {
 } from './defaults.ts';
 import { TransportError } from './errors.ts';
 import { restClientRequests, TRANSPORT_ERROR_CODE, type RequestCounter } from './metrics.ts';
+import { isTransportTls, type RestConfig } from './rest-config.ts';
 import { sendWithRetry } from './with-retry.ts';
 
 /** How the connections to the API server are secured: the cluster half of a kubeconfig. */
@@ -104,6 +106,7 @@ export class KubeTransport {
   #pool: Pool | undefined;
   #poolIdentity: string | undefined;
   #lastIdentity: ClientIdentity | undefined;
+  readonly #allowH2: boolean;
   #closed = false;
 
   constructor(init: {
@@ -111,6 +114,11 @@ export class KubeTransport {
     tls: ServerTls;
     credentials: CredentialSource;
     options?: TransportOptions;
+    /**
+     * HTTP/1.1 only: undici's HTTP/2 client joins a repeated header into one comma-separated field,
+     * which the API server reads as one value (one impersonated group "a, b" instead of two).
+     */
+    http1Only?: boolean;
   }) {
     const url = new URL(init.server);
     const options = init.options ?? {};
@@ -119,6 +127,7 @@ export class KubeTransport {
     this.#basePath = url.pathname.replace(/\/+$/, '');
     this.host = `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
     this.#tls = init.tls;
+    this.#allowH2 = !init.http1Only;
     this.#credentials = init.credentials;
     this.#requests = restClientRequests(options.registry);
     this.#log = options.logger ?? pino({ level: 'silent' });
@@ -140,23 +149,39 @@ export class KubeTransport {
     });
   }
 
-  /** The current context's cluster and user of `kc`. Proxies (cluster proxy-url) are not supported. */
-  static fromKubeConfig(kc: KubeConfig, options: TransportOptions = {}): KubeTransport {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    if (cluster.proxyUrl) throw new Error(`cluster ${cluster.name}: proxy-url is not supported`);
-    if (cluster.server.startsWith('http:') && !cluster.skipTLSVerify) {
-      // client-node's rule: credentials travel in clear only when the kubeconfig says so explicitly.
-      throw new Error(`cluster ${cluster.name}: plain http requires insecure-skip-tls-verify`);
+  /**
+   * The transport of a REST config. An http server gets plain HTTP/1.1 with neither credentials nor
+   * TLS settings, as client-go sends it; https gets the config's TLS and credentials.
+   * @throws Error when a CA or client certificate file cannot be read.
+   */
+  static fromConfig(config: RestConfig, options: TransportOptions = {}): KubeTransport {
+    if (!isTransportTls(config.host)) {
+      return new KubeTransport({
+        server: config.host,
+        tls: { rejectUnauthorized: true },
+        credentials: {
+          credentials: () => Promise.resolve({ headers: {}, identity: undefined }),
+          onUnauthorized: () => undefined,
+        },
+        options,
+      });
     }
-    const tls: ServerTls = { rejectUnauthorized: !cluster.skipTLSVerify };
-    const ca = pemOf(cluster.caFile, cluster.caData);
+    const tls: ServerTls = { rejectUnauthorized: !config.tls.insecure };
+    const ca = pemOf(config.tls.caFile, config.tls.caData);
     if (ca) tls.ca = ca;
-    if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
+    if (config.tls.serverName) tls.servername = config.tls.serverName;
+    const impersonate = config.impersonate;
+    const repeatedHeaders =
+      impersonate !== undefined &&
+      (impersonate.groups.length > 1 || Object.values(impersonate.extra).some((values) => values.length > 1));
     return new KubeTransport({
-      server: cluster.server,
+      server: config.host,
       tls,
-      credentials: credentialsFromKubeConfig(kc, options.clock ?? realClock),
+      http1Only: repeatedHeaders,
+      credentials: credentialsFor(config, {
+        ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      }),
       options,
     });
   }
@@ -181,8 +206,9 @@ export class KubeTransport {
     const wait = this.#limiter?.when('') ?? 0;
     if (wait > 0) await this.#clock.sleep(wait, req.signal);
     let response: Dispatcher.ResponseData;
+    let credentials: RequestCredentials;
     try {
-      const credentials = await this.#credentials.credentials();
+      credentials = await this.#credentials.credentials();
       const pool = this.#poolFor(credentials.identity);
       response = await pool.request({
         path: this.#basePath + req.path,
@@ -206,7 +232,8 @@ export class KubeTransport {
       throw new TransportError(`${req.method} ${req.path}: ${(err as Error).message}`, { cause: err });
     }
     this.#count(String(response.statusCode), req.method);
-    if (response.statusCode === 401) this.#credentials.onUnauthorized();
+    // As client-go's exec round tripper: fresh credentials are ready before the caller sees the 401.
+    if (response.statusCode === 401) await this.#credentials.onUnauthorized(credentials);
     return { status: response.statusCode, headers: response.headers, body: response.body };
   }
 
@@ -253,7 +280,7 @@ export class KubeTransport {
       // HTTP/2 when the server offers it: every watch and request multiplexes on one connection, whose
       // silent death the health check catches. While ALPN is pending undici's Pool holds later requests
       // back (its protocol probe), so even a cold start opens one connection, not one per request.
-      allowH2: true,
+      allowH2: this.#allowH2,
       h2Options: { pingInterval: this.#http2Health.readIdleMs },
       connections: this.#maxConnections,
       keepAliveTimeout: IDLE_SOCKET_TIMEOUT_MS,
@@ -274,8 +301,8 @@ export class KubeTransport {
     const connect = buildConnector({
       ...this.#tls,
       ...(identity ? { cert: identity.cert, key: identity.key } : {}),
-      allowH2: true,
-      preferH2: true,
+      allowH2: this.#allowH2,
+      preferH2: this.#allowH2,
       keepAlive: true,
       keepAliveInitialDelay: TCP_KEEPALIVE_INITIAL_DELAY_MS,
     });
@@ -303,9 +330,13 @@ function fingerprintOf(identity: ClientIdentity): string {
 }
 
 /** Merges header sets, later ones winning, whatever the case of their names (Content-Type vs content-type). */
-function lowercased(...sets: (Readonly<Record<string, string>> | undefined)[]): Record<string, string> {
-  const out: Record<string, string> = {};
+function lowercased(...sets: (CredentialHeaders | undefined)[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
   for (const set of sets)
-    if (set) for (const [name, value] of Object.entries(set)) out[name.toLowerCase()] = value;
+    if (set) {
+      for (const [name, value] of Object.entries(set)) {
+        out[name.toLowerCase()] = typeof value === 'string' ? value : [...value];
+      }
+    }
   return out;
 }

@@ -2,7 +2,7 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts'
 import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
 import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
 import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
-import { DEFAULT_SERVICE_ACCOUNT_DIR } from './kubeconfig.ts';
+import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/in-cluster.ts';
 
 /** Everything the operator can be told, after flags and environment are parsed and checked. */
 export interface Settings {
@@ -65,14 +65,14 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     default: '',
     env: false,
-    help: 'kubeconfig file; default: $KUBECONFIG, then in-cluster, then ~/.kube/config',
+    help: "the only kubeconfig file read; default: $KUBECONFIG's files merged, else in-cluster, else ~/.kube/config",
   }),
   spec({
     flag: 'master',
     key: 'master',
     kind: 'string',
     default: '',
-    help: 'API server URL, overriding the one in the kubeconfig',
+    help: 'API server URL, overriding the configured one (an http:// URL gets no credentials)',
   }),
   spec({
     flag: 'service-account-dir',

@@ -1,4 +1,5 @@
-import { ConflictError, type Lease, type LeaseClient } from './lease-client.ts';
+import { ApiError } from '../client/errors.ts';
+import type { Lease, LeaseClient } from './lease-client.ts';
 
 export type LeaseOperation = 'get' | 'create' | 'update';
 
@@ -7,7 +8,7 @@ export type RequestHook = (op: LeaseOperation, lease: Lease | undefined, signal:
 
 /**
  * An in-memory LeaseClient for tests with the API server's concurrency rules: create fails with
- * ConflictError when the Lease exists, update when its resourceVersion is not the stored one. Every
+ * a 409 ApiError when the Lease exists, update when its resourceVersion is not the stored one. Every
  * object handed in or out is a copy, so callers cannot change stored state behind its back.
  */
 export class FakeLeaseClient implements LeaseClient {
@@ -39,7 +40,7 @@ export class FakeLeaseClient implements LeaseClient {
   async create(lease: Lease, signal: AbortSignal): Promise<Lease> {
     await this.#before('create', lease, signal);
     this.requests.push({ op: 'create', lease: copy(lease) });
-    if (this.#leases.has(key(lease))) throw new ConflictError(`lease ${key(lease)} already exists`);
+    if (this.#leases.has(key(lease))) throw conflict('AlreadyExists', `lease ${key(lease)} already exists`);
     return copy(this.#store(lease));
   }
 
@@ -47,9 +48,9 @@ export class FakeLeaseClient implements LeaseClient {
     await this.#before('update', lease, signal);
     this.requests.push({ op: 'update', lease: copy(lease) });
     const stored = this.#leases.get(key(lease));
-    if (!stored) throw new Error(`lease ${key(lease)} not found`);
+    if (!stored) throw new ApiError(404, status(404, 'NotFound', `lease ${key(lease)} not found`));
     if (lease.metadata.resourceVersion !== stored.metadata.resourceVersion) {
-      throw new ConflictError(`lease ${key(lease)} was modified since it was read`);
+      throw conflict('Conflict', `lease ${key(lease)} was modified since it was read`);
     }
     return copy(this.#store(lease));
   }
@@ -66,6 +67,15 @@ export class FakeLeaseClient implements LeaseClient {
     this.#leases.set(key(stored), stored);
     return stored;
   }
+}
+
+/** The API server's answer to a losing write, as our REST client reports it. */
+function conflict(reason: 'AlreadyExists' | 'Conflict', message: string): ApiError {
+  return new ApiError(409, status(409, reason, message));
+}
+
+function status(code: number, reason: string, message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message };
 }
 
 function key(lease: Lease): string {

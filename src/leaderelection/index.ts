@@ -7,7 +7,6 @@ export {
 } from './config.ts';
 export * as leaderElectionDefaults from './defaults.ts';
 export { leaderElectionIdentity, type IdentitySources } from './identity.ts';
-export { KubernetesLeaseClient } from './kubernetes-lease-client.ts';
 export {
   LeaderElectionLostError,
   LeaderElector,
@@ -16,14 +15,8 @@ export {
   type LeaderElectorOptions,
   type StopReason,
 } from './leader-elector.ts';
-export {
-  AccessDeniedError,
-  ConflictError,
-  type Lease,
-  type LeaseClient,
-  type LeaseMetadata,
-  type LeaseSpec,
-} from './lease-client.ts';
+export { type Lease, type LeaseClient, type LeaseMetadata, type LeaseSpec } from './lease-client.ts';
 export { LeaseLock, type LeaderElectionLock, type LeaseLockOptions } from './lease-lock.ts';
+export { RestLeaseClient, type LeaseRestClient } from './rest-lease-client.ts';
 export { LEADER_ELECTION_METRICS, leaderElectionMetrics, type LeaderElectionMetricSet } from './metrics.ts';
 export { formatMicroTime, type LeaderElectionRecord } from './record.ts';

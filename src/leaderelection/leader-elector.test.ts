@@ -14,7 +14,7 @@ import {
   type LeaderElectorOptions,
   type StopReason,
 } from './leader-elector.ts';
-import { AccessDeniedError, type Lease, type LeaseClient, type LeaseSpec } from './lease-client.ts';
+import type { Lease, LeaseClient, LeaseSpec } from './lease-client.ts';
 import { LeaseLock } from './lease-lock.ts';
 
 const NS = 'ns';
@@ -229,10 +229,11 @@ describe('LeaderElector: acquiring', () => {
   it('logs a Lease refused by RBAC at error, naming the verb, and a transient failure at warn', async () => {
     const w = world();
     const denied = (verb: string) =>
-      new AccessDeniedError(
-        403,
-        `leases.coordination.k8s.io "lock" is forbidden: cannot ${verb} resource "leases"`,
-      );
+      new ApiError(403, {
+        kind: 'Status',
+        reason: 'Forbidden',
+        message: `leases.coordination.k8s.io "lock" is forbidden: cannot ${verb} resource "leases"`,
+      });
     w.api.hook = (op) => {
       if (op === 'create') throw denied('create');
     };

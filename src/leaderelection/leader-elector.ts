@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { retryAfterMs } from '../client/errors.ts';
+import { isConflict, isDenied, retryAfterMs } from '../client/errors.ts';
 import { realClock, type Clock } from '../clock/clock.ts';
 import { abortable, deadline } from './cancellation.ts';
 import {
@@ -15,7 +15,6 @@ import {
   RELEASED_LEASE_DURATION_SECONDS,
   requestTimeoutFor,
 } from './defaults.ts';
-import { AccessDeniedError, ConflictError } from './lease-client.ts';
 import type { LeaderElectionLock } from './lease-lock.ts';
 import { leaderElectionMetrics, type LeaderElectionMetricSet } from './metrics.ts';
 import { formatMicroTime, sameRecord, type LeaderElectionRecord } from './record.ts';
@@ -404,7 +403,7 @@ export class LeaderElector {
       await this.#request(signal, (s) => this.#lock.update(update, s));
     } catch (err) {
       this.#noteRetryAfter(err);
-      if (err instanceof ConflictError) this.#log.info('another candidate updated the lease first');
+      if (isConflict(err)) this.#log.info('another candidate updated the lease first');
       else this.#log[levelOf(err)](this.#failure(err), 'failed to update lease');
       return 'failed';
     }
@@ -444,7 +443,7 @@ export class LeaderElector {
           this.#log.info('released lease');
           return true;
         } catch (err) {
-          if (!(err instanceof ConflictError) || attempt >= RELEASE_ATTEMPTS) throw err;
+          if (!isConflict(err) || attempt >= RELEASE_ATTEMPTS) throw err;
           this.#log.debug('conflict while releasing lease, retrying from a fresh read');
         }
       }
@@ -553,7 +552,7 @@ export class LeaderElector {
 
 /** Refused by RBAC (or with bad credentials): an error, since campaigning cannot succeed until fixed. */
 function levelOf(err: unknown): 'error' | 'warn' {
-  return err instanceof AccessDeniedError ? 'error' : 'warn';
+  return isDenied(err) ? 'error' : 'warn';
 }
 
 function describe(err: unknown): string {

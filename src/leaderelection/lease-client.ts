@@ -1,5 +1,6 @@
 // The few Lease operations the lock needs, in our own plain types, so the elector can be tested against
-// an in-memory fake and run against the real API through KubernetesLeaseClient.
+// an in-memory fake and run against the real API through RestLeaseClient. Errors are the REST client's:
+// ApiError (isConflict for 409, isDenied for 401/403) and TransportError.
 
 /** coordination.k8s.io/v1 LeaseSpec with MicroTime fields as their wire strings. */
 export interface LeaseSpec {
@@ -27,30 +28,11 @@ export interface Lease {
   spec: LeaseSpec;
 }
 
-/** The Lease changed since it was read (update) or already exists (create): another writer won. */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
-}
-
-/**
- * The API server refused this identity (401 or 403): no retry helps until RBAC or the credentials
- * change. The message is the server's, naming the verb and resource that were refused.
- */
-export class AccessDeniedError extends Error {
-  override name = 'AccessDeniedError';
-  readonly code: number;
-
-  constructor(code: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
 export interface LeaseClient {
   /** The Lease, or undefined when it does not exist (404). */
   get(namespace: string, name: string, signal: AbortSignal): Promise<Lease | undefined>;
-  /** Creates the Lease; rejects with ConflictError when it already exists. */
+  /** Creates the Lease; rejects with an ApiError that isConflict when it already exists. */
   create(lease: Lease, signal: AbortSignal): Promise<Lease>;
-  /** Replaces the Lease; rejects with ConflictError when metadata.resourceVersion is stale. */
+  /** Replaces the Lease; rejects with an ApiError that isConflict when metadata.resourceVersion is stale. */
   update(lease: Lease, signal: AbortSignal): Promise<Lease>;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeLeaseClient } from './fake-lease-client.ts';
-import { ConflictError } from './lease-client.ts';
+import { isConflict } from '../client/errors.ts';
 import { LeaseLock, recordFromSpec } from './lease-lock.ts';
 import { formatMicroTime, sameRecord, type LeaderElectionRecord } from './record.ts';
 
@@ -43,10 +43,14 @@ describe('LeaseLock', () => {
     expect(lock.describe()).toBe('ns/lock');
   });
 
-  it('fails create with ConflictError when the Lease exists', async () => {
+  it('fails create with a 409 (AlreadyExists) when the Lease exists', async () => {
     const client = new FakeLeaseClient();
     client.put({ metadata: { name: 'lock', namespace: 'ns' }, spec: { holderIdentity: 'other' } });
-    await expect(lockOn(client).create(record('me'), signal)).rejects.toBeInstanceOf(ConflictError);
+    const err = await lockOn(client)
+      .create(record('me'), signal)
+      .catch((e: unknown) => e);
+    expect(isConflict(err)).toBe(true);
+    expect(err).toMatchObject({ reason: 'AlreadyExists' });
   });
 
   it('refuses to update before anything was read', async () => {
@@ -59,7 +63,7 @@ describe('LeaseLock', () => {
     await lock.create(record('me'), signal);
     await lock.update(record('me', 0), signal); // our own writes refresh the cache
     client.put({ metadata: { name: 'lock', namespace: 'ns' }, spec: { holderIdentity: 'other' } });
-    await expect(lock.update(record('me', 1), signal)).rejects.toBeInstanceOf(ConflictError);
+    expect(isConflict(await lock.update(record('me', 1), signal).catch((e: unknown) => e))).toBe(true);
     expect(client.peek('ns', 'lock')?.spec.holderIdentity).toBe('other');
     expect(await lock.get(signal)).toMatchObject({ holderIdentity: 'other' });
     await lock.update(record('me', 1), signal);

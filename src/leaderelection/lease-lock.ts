@@ -7,9 +7,9 @@ export interface LeaderElectionLock {
   readonly identity: string;
   /** The current record, or undefined when the lock object does not exist. */
   get(signal: AbortSignal): Promise<LeaderElectionRecord | undefined>;
-  /** Creates the lock object; rejects with ConflictError when someone created it first. */
+  /** Creates the lock object; rejects with a 409 ApiError (isConflict) when someone created it first. */
   create(record: LeaderElectionRecord, signal: AbortSignal): Promise<void>;
-  /** Writes the record over the object last read or written; ConflictError when it changed since. */
+  /** Writes the record over the object last read or written; a 409 ApiError (isConflict) when it changed since. */
   update(record: LeaderElectionRecord, signal: AbortSignal): Promise<void>;
   /** Human-readable name of the lock for logs: namespace/name. */
   describe(): string;

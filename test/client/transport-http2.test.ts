@@ -7,12 +7,18 @@ import { dirname, join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it, inject } from 'vitest';
-import { credentialsFromKubeConfig, pemOf } from '../../src/client/credentials.ts';
+import { credentialsFor, pemOf } from '../../src/client/credentials.ts';
 import { TransportError } from '../../src/client/errors.ts';
 import { HttpRestClient } from '../../src/client/rest-client.ts';
 import { KubeTransport } from '../../src/client/transport.ts';
 import type { WatchEvent } from '../../src/client/watch-stream.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  adminRestConfig,
+} from '../helpers/cluster.ts';
 import { captureLogs } from '../helpers/logs.ts';
 
 /** Small enough to act within a test, large enough that a busy 2-core machine does not miss a PING. */
@@ -98,14 +104,13 @@ async function startProxy(target: URL): Promise<{ url: string; links: Link[] }> 
 
 /** A transport to `server` with the admin kubeconfig's CA and credentials and the test's timings. */
 function transportTo(server: string, logger: Logger): KubeTransport {
-  const admin = adminKubeConfig();
-  const cluster = admin.getCurrentCluster();
-  const ca = pemOf(cluster?.caFile, cluster?.caData);
+  const admin = adminRestConfig();
+  const ca = pemOf(admin.tls.caFile, admin.tls.caData);
   if (!ca) throw new Error('admin kubeconfig has no CA');
   const transport = new KubeTransport({
     server,
     tls: { ca, rejectUnauthorized: true },
-    credentials: credentialsFromKubeConfig(admin),
+    credentials: credentialsFor(admin),
     options: { logger, http2Health: HEALTH },
   });
   cleanups.push(() => transport.destroy());
@@ -115,7 +120,7 @@ function transportTo(server: string, logger: Logger): KubeTransport {
 describe('KubeTransport over HTTP/2', () => {
   it('multiplexes 3 watches, a list and gets of a cold start on one h2 connection', async () => {
     const namespace = await namespaceWithPod('h2-one');
-    const transport = KubeTransport.fromKubeConfig(adminKubeConfig());
+    const transport = KubeTransport.fromConfig(adminRestConfig());
     cleanups.push(() => transport.destroy());
     const rest = new HttpRestClient(transport);
 

@@ -2,10 +2,17 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { realClock } from '../../src/clock/clock.ts';
-import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
+import { HttpRestClient } from '../../src/client/index.ts';
+import { apiConfiguration } from '../helpers/api-configuration.ts';
 import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  restConfigOf,
+} from '../helpers/cluster.ts';
 import { captureLogs } from '../helpers/logs.ts';
 import { inParallel } from '../informers/helpers.ts';
 
@@ -21,7 +28,7 @@ async function value(registry: Registry, name: string, labels: Record<string, st
 describe('pod sync controller at 2,000 pods', () => {
   it('streams them in one request per informer and syncs each pod exactly once at start', async () => {
     const registry = new Registry();
-    const client = HttpRestClient.fromKubeConfig(adminKubeConfig(), { registry });
+    const client = HttpRestClient.fromConfig(restConfigOf(adminKubeConfig()), { registry });
     const core = new CoreV1Api(apiConfiguration(client.transport));
     const namespace = await createNamespace('sync-2000');
     const names = Array.from({ length: COUNT }, (_, i) => `pod-${String(i).padStart(4, '0')}`);

@@ -6,7 +6,13 @@ import { HttpRestClient, type RestClient } from '../../src/client/index.ts';
 import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
 import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  restConfigOf,
+} from '../helpers/cluster.ts';
 import { captureLogs, type LogLine } from '../helpers/logs.ts';
 import { runningStatus, setPodStatus } from '../helpers/pods.ts';
 
@@ -41,7 +47,7 @@ async function startPodSync(
   namespace: string,
   options: { baseDelayMs?: number; wrap?: (c: RestClient) => RestClient } = {},
 ) {
-  const client = HttpRestClient.fromKubeConfig(kc);
+  const client = HttpRestClient.fromConfig(restConfigOf(kc));
   const registry = new Registry();
   const { logger, lines } = captureLogs();
   const factory = new SharedInformerFactory({

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import type { RestConfig } from '../../src/client/index.ts';
+import { clientConfig, decodeKubeconfig, loadRestConfig } from '../../src/clientcmd/index.ts';
 
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -77,4 +79,17 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
+}
+
+/**
+ * The REST config of a client-node KubeConfig's current cluster and user, for tests that hold one:
+ * through our own kubeconfig rules, from the same YAML.
+ */
+export function restConfigOf(kc: KubeConfig): RestConfig {
+  return clientConfig(decodeKubeconfig(kc.exportConfig(), '')).config;
+}
+
+/** The admin kubeconfig as the operator loads it. */
+export function adminRestConfig(): RestConfig {
+  return loadRestConfig({ kubeconfig: inject('kubeconfig') }).config;
 }

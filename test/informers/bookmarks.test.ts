@@ -2,7 +2,13 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  restConfigOf,
+} from '../helpers/cluster.ts';
 import { InstrumentedClient } from './helpers.ts';
 
 describe('watch bookmarks', () => {
@@ -10,7 +16,7 @@ describe('watch bookmarks', () => {
     const kc = adminKubeConfig();
     const core = kc.makeApiClient(CoreV1Api);
     const [watched, busy] = await Promise.all([createNamespace('inf-bm'), createNamespace('inf-bm-busy')]);
-    const rest = HttpRestClient.fromKubeConfig(kc);
+    const rest = HttpRestClient.fromConfig(restConfigOf(kc));
     const client = new InstrumentedClient(rest);
     // kube-apiserver sends a bookmark 2 s before a watch's deadline: 5 to 10 s watches show it soon.
     const factory = new SharedInformerFactory({

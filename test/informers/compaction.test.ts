@@ -10,7 +10,7 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, podManifest } from '../helpers/cluster.ts';
+import { eventually, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
 
 // A control plane of this file's own, with the watch cache off: a watch from a compacted
@@ -37,7 +37,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
       await core.createNamespacedPod({ namespace, body: podManifest(name) });
     }
     const registry = new Registry();
-    const rest = HttpRestClient.fromKubeConfig(kc);
+    const rest = HttpRestClient.fromConfig(restConfigOf(kc));
     const client = new InstrumentedClient(rest);
     const factory = new SharedInformerFactory({
       client,

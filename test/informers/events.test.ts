@@ -1,7 +1,8 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
+import { HttpRestClient } from '../../src/client/index.ts';
+import { apiConfiguration } from '../helpers/api-configuration.ts';
 import {
   isTombstone,
   lister,
@@ -11,7 +12,13 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  restConfigOf,
+} from '../helpers/cluster.ts';
 
 interface Pod extends KubeObject {
   spec?: { containers?: { name: string }[] };
@@ -27,7 +34,7 @@ describe('informers against the real API server', () => {
   let apps: AppsV1Api;
 
   beforeAll(() => {
-    client = HttpRestClient.fromKubeConfig(adminKubeConfig(), { registry });
+    client = HttpRestClient.fromConfig(restConfigOf(adminKubeConfig()), { registry });
     // The generated client goes through the same pool and counter.
     core = new CoreV1Api(apiConfiguration(client.transport));
     apps = new AppsV1Api(apiConfiguration(client.transport));

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import { eventually } from '../helpers/cluster.ts';
+import { eventually, restConfigOf } from '../helpers/cluster.ts';
 
 const pod = (name: string, resourceVersion: string) => ({
   apiVersion: 'v1',
@@ -84,7 +84,7 @@ describe('a malformed watch line', () => {
       contexts: [{ name: 'local', cluster: 'local', user: 'u' }],
       currentContext: 'local',
     });
-    const client = HttpRestClient.fromKubeConfig(kc);
+    const client = HttpRestClient.fromConfig(restConfigOf(kc));
     const logs: Record<string, unknown>[] = [];
     const logger = pino(
       { level: 'info' },

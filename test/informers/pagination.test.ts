@@ -1,9 +1,10 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
+import { HttpRestClient } from '../../src/client/index.ts';
+import { apiConfiguration } from '../helpers/api-configuration.ts';
 import { objectKey, PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { collectGarbage, InstrumentedClient, inParallel } from './helpers.ts';
 
 const PODS_COUNT = 2_000;
@@ -21,7 +22,7 @@ describe('the initial list of 2,000 pods', () => {
   let namespace: string;
 
   beforeAll(async () => {
-    rest = HttpRestClient.fromKubeConfig(adminKubeConfig(), { registry });
+    rest = HttpRestClient.fromConfig(restConfigOf(adminKubeConfig()), { registry });
     const core = new CoreV1Api(apiConfiguration(rest.transport));
     namespace = await createNamespace('inf-2000');
     const names = Array.from({ length: PODS_COUNT }, (_, i) => `pod-${String(i).padStart(4, '0')}`);

@@ -9,7 +9,7 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, podManifest } from '../helpers/cluster.ts';
+import { eventually, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
 
 /**
@@ -66,7 +66,7 @@ describe('a pod informer across an API-server restart', () => {
   });
 
   it('ends equal to a LIST, with exactly one delete per deleted pod it saw', async () => {
-    const rest = HttpRestClient.fromKubeConfig(kc);
+    const rest = HttpRestClient.fromConfig(restConfigOf(kc));
     const client = new InstrumentedClient(rest);
     const factory = new SharedInformerFactory({
       client,

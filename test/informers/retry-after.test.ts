@@ -12,16 +12,18 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { CoreV1Api, FlowcontrolApiserverV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFromKubeConfig } from '../../src/client/credentials.ts';
+import { credentialsFor } from '../../src/client/credentials.ts';
 import { HttpRestClient } from '../../src/client/rest-client.ts';
 import { KubeTransport } from '../../src/client/transport.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
 import { PODS } from '../../src/informers/types.ts';
 import {
   adminKubeConfig,
+  adminRestConfig,
   createNamespace,
   eventually,
   kubeConfigWithToken,
+  restConfigOf,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
@@ -152,7 +154,7 @@ describe('a watch-list answered 429 with Retry-After, through a proxy', () => {
       const transport = new KubeTransport({
         server: proxy.url,
         tls: { ca: readFileSync(join(certDir(), 'apiserver.crt')), rejectUnauthorized: true },
-        credentials: credentialsFromKubeConfig(adminKubeConfig()),
+        credentials: credentialsFor(adminRestConfig()),
         options: { logger, ...(maxRetries === undefined ? {} : { maxRetries }) },
       });
       const informer = await podInformer(transport, namespace, logger);
@@ -327,7 +329,10 @@ describe('a watch-list answered 429 by API Priority and Fairness', () => {
 
     const { logger, lines } = captureLogs('debug');
     const registry = new Registry();
-    const transport = KubeTransport.fromKubeConfig(kubeConfigWithToken(token), { logger, registry });
+    const transport = KubeTransport.fromConfig(restConfigOf(kubeConfigWithToken(token)), {
+      logger,
+      registry,
+    });
     const refused = async (): Promise<number> =>
       ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
         .filter((v) => v.labels.code === '429')

@@ -2,16 +2,17 @@
 // renew deadline 2 s, retry period 0.5 s (acquire attempts every 0.5 to 1.1 s).
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HttpRestClient } from '../../src/client/index.ts';
 import {
-  KubernetesLeaseClient,
   LeaderElector,
+  RestLeaseClient,
   LeaseLock,
   type Lease,
   type LeaseClient,
   type LeaderElectionResult,
   type StopReason,
 } from '../../src/leaderelection/index.ts';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, adminRestConfig, createNamespace, eventually } from '../helpers/cluster.ts';
 
 const TIMINGS = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 /** Longest wait between acquire attempts: retryPeriod × (1 + 1.2). */
@@ -26,7 +27,7 @@ const now = (): number => performance.now();
 
 /** A candidate's own client to the API server that a test can break, and that timestamps its writes. */
 class TestLeaseClient implements LeaseClient {
-  readonly #inner = KubernetesLeaseClient.fromKubeConfig(kc);
+  readonly #inner = new RestLeaseClient(HttpRestClient.fromConfig(adminRestConfig()));
   failing = false;
   firstFailureAt: number | undefined;
   lastSuccessfulWriteAt: number | undefined;

@@ -1,24 +1,29 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import {
-  AccessDeniedError,
-  ConflictError,
-  KubernetesLeaseClient,
-  LeaseLock,
-} from '../../src/leaderelection/index.ts';
+import { ApiError, HttpRestClient, isConflict, isDenied } from '../../src/client/index.ts';
+import { LeaseLock, RestLeaseClient } from '../../src/leaderelection/index.ts';
 import {
   adminKubeConfig,
+  adminRestConfig,
   createNamespace,
   kubeConfigWithToken,
+  restConfigOf,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 
 const live = (): AbortSignal => new AbortController().signal;
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
-describe('KubernetesLeaseClient against the API server', () => {
+/** The error a promise rejects with. */
+const rejection = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+describe('RestLeaseClient against the API server', () => {
   const kc = adminKubeConfig();
-  const client = KubernetesLeaseClient.fromKubeConfig(kc);
+  const client = new RestLeaseClient(HttpRestClient.fromConfig(adminRestConfig()));
   const api = kc.makeApiClient(CoordinationV1Api);
 
   it('reads a missing Lease as undefined, creates it, and reports a second create as a conflict', async () => {
@@ -37,7 +42,9 @@ describe('KubernetesLeaseClient against the API server', () => {
     const created = await client.create(lease, live());
     expect(created.metadata.resourceVersion).toMatch(/^\d+$/);
     expect(created.spec).toEqual(lease.spec);
-    await expect(client.create(lease, live())).rejects.toBeInstanceOf(ConflictError);
+    const exists = await rejection(client.create(lease, live()));
+    expect(isConflict(exists)).toBe(true);
+    expect(exists).toMatchObject({ reason: 'AlreadyExists' });
 
     // The server stores MicroTime with microseconds, as our strings say.
     const raw = await api.readNamespacedLease({ name: 'lock', namespace });
@@ -45,7 +52,7 @@ describe('KubernetesLeaseClient against the API server', () => {
     expect(raw.metadata?.labels).toEqual({ app: 'pod-sync-operator' });
   });
 
-  it('updates with the resourceVersion it read, so a stale update gets ConflictError', async () => {
+  it('updates with the resourceVersion it read, so a stale update gets a 409 Conflict', async () => {
     const namespace = await createNamespace('le-client');
     const created = await client.create(
       { metadata: { name: 'lock', namespace }, spec: { holderIdentity: 'a', leaseDurationSeconds: 15 } },
@@ -58,9 +65,11 @@ describe('KubernetesLeaseClient against the API server', () => {
     expect(updated.spec).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
     expect(updated.metadata.resourceVersion).not.toBe(created.metadata.resourceVersion);
     // `created` carries the old resourceVersion now.
-    await expect(
+    const stale = await rejection(
       client.update({ ...created, spec: { ...created.spec, holderIdentity: 'c' } }, live()),
-    ).rejects.toBeInstanceOf(ConflictError);
+    );
+    expect(isConflict(stale)).toBe(true);
+    expect(stale).toMatchObject({ reason: 'Conflict' });
     expect((await client.get(namespace, 'lock', live()))?.spec.holderIdentity).toBe('b');
   });
 
@@ -98,15 +107,16 @@ describe('KubernetesLeaseClient against the API server', () => {
     await expect(client.get(namespace, 'lock', controller.signal)).rejects.toThrow();
   });
 
-  it('reports a request refused by RBAC as AccessDeniedError with the server message, not a dump', async () => {
+  it('reports a request refused by RBAC as a 403 ApiError with the server message, not a dump', async () => {
     const namespace = await createNamespace('le-client');
     const token = await serviceAccountToken(namespace, 'no-rbac');
-    const denied = KubernetesLeaseClient.fromKubeConfig(kubeConfigWithToken(token));
-    const get = denied.get(namespace, 'lock', live());
-    await expect(get).rejects.toBeInstanceOf(AccessDeniedError);
-    await expect(get).rejects.toMatchObject({ code: 403 });
-    await expect(get).rejects.toThrow(
-      /^leases.coordination.k8s.io "lock" is forbidden: .* cannot get resource "leases"/,
+    const denied = new RestLeaseClient(HttpRestClient.fromConfig(restConfigOf(kubeConfigWithToken(token))));
+    const get = await rejection(denied.get(namespace, 'lock', live()));
+    expect(get).toBeInstanceOf(ApiError);
+    expect(isDenied(get)).toBe(true);
+    expect(get).toMatchObject({ code: 403, reason: 'Forbidden' });
+    expect((get as Error).message).toMatch(
+      /^HTTP 403: leases.coordination.k8s.io "lock" is forbidden: .* cannot get resource "leases"/,
     );
     const lease = { metadata: { name: 'lock', namespace }, spec: { holderIdentity: 'a' } };
     await expect(denied.create(lease, live())).rejects.toThrow(/cannot create resource "leases"/);

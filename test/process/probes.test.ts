@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
-import { apiConfiguration, HttpRestClient } from '../../src/client/index.ts';
-import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
+import { HttpRestClient } from '../../src/client/index.ts';
+import { apiConfiguration } from '../helpers/api-configuration.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { tiedToParent } from '../helpers/tied.ts';
 import { inParallel } from '../informers/helpers.ts';
 import { metricValue, scrape, useOperators, within } from './harness.ts';
@@ -71,7 +72,7 @@ describe('probes under load', () => {
 
     // One pooled client for the burst: client-node alone opens a TLS connection per request, CPU
     // that would be taken from the operator under test.
-    const client = HttpRestClient.fromKubeConfig(adminKubeConfig());
+    const client = HttpRestClient.fromConfig(restConfigOf(adminKubeConfig()));
     const core = new CoreV1Api(apiConfiguration(client.transport));
     const prober = await startProber(probes);
     const burstStarted = Date.now();
