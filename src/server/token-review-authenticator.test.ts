@@ -124,7 +124,10 @@ describe('TokenReviewAuthenticator', () => {
         }),
     );
     const authn = new TokenReviewAuthenticator({ client, clock, random: () => 0 });
-    const answer = authn.authenticateToken('good').catch((err: unknown) => err as Error);
+    const answer = authn.authenticateToken('good').then(
+      () => new Error('authenticated'),
+      (err: unknown) => err as Error,
+    );
     for (let t = 0; t < 12; t++) {
       await new Promise((resolve) => setImmediate(resolve));
       clock.step(1_000);
