@@ -31,7 +31,9 @@ export function kustomizationResources(configDir: string = CONFIG_DIR): string[]
 /** deploy/pod-sync-operator.yaml as config/ makes it: one YAML document per resource file. */
 export function renderInstallManifest(configDir: string = CONFIG_DIR): string {
   const documents = kustomizationResources(configDir).map((file) =>
-    readFileSync(join(configDir, file), 'utf8').replace(/^---\n/, '').trimEnd(),
+    readFileSync(join(configDir, file), 'utf8')
+      .replace(/^---\n/, '')
+      .trimEnd(),
   );
   return `${HEADER}${documents.join('\n---\n')}\n`;
 }

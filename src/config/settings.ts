@@ -153,14 +153,14 @@ export const FLAGS: readonly FlagSpec[] = [
     key: 'metricsSecure',
     kind: 'bool',
     default: false,
-    help: 'serve /metrics over HTTPS to callers the API server authenticates and authorizes for get /metrics (the deploy manifests turn it on)',
+    help: 'serve /metrics over HTTPS, only to callers the API server allows get /metrics (the deploy manifests turn it on)',
   }),
   spec({
     flag: 'metrics-cert-dir',
     key: 'metricsCertDir',
     kind: 'string',
     default: '',
-    help: 'directory of tls.crt and tls.key for --metrics-secure, reloaded when they change; default: a self-signed certificate made at start',
+    help: 'where tls.crt and tls.key for --metrics-secure are, reloaded on change; default: a self-signed pair made at start',
   }),
   spec({
     flag: 'health-probe-bind-address',

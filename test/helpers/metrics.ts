@@ -27,7 +27,8 @@ export function scrapeMetrics(metricsUrl: string, options: ScrapeOptions = {}): 
   const headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   return new Promise((resolve, reject) => {
     const done = (res: IncomingMessage) => {
-      const fingerprint = (res.socket as TLSSocket).getPeerCertificate?.().fingerprint256;
+      const socket = res.socket as TLSSocket | null;
+      const fingerprint = url.protocol === 'https:' ? socket?.getPeerCertificate().fingerprint256 : undefined;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
