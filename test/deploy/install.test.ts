@@ -3,7 +3,7 @@
 // kubeconfig) with the Deployment's own flags and environment. The control plane has no controller
 // manager, so the Deployment makes no pods: the test runs its two replicas as local processes.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import {
@@ -55,7 +55,7 @@ function kubectlName(o: Manifest): string {
 const lines = (stdout: string): string[] => stdout.trim().split('\n');
 
 /** Objects in a fixed order, for sources that list them in different orders (kustomize sorts by kind). */
-const byName = (objects: Manifest[]) => objects.map((o) => JSON.stringify(o)).sort();
+const sorted = (objects: Manifest[]) => objects.map((o) => JSON.stringify(o)).sort();
 
 async function resourceVersions(): Promise<string> {
   return kubectlOk([
@@ -84,13 +84,13 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
   it('reads the same objects from deploy/ with or without -R, and from config/ with -k', async () => {
     // kubectl apply acts on what it reads, so equal input makes the three commands equal.
     expect(await deployObjects(APPLY_RECURSIVE)).toEqual(objects);
-    expect(byName(await deployObjects(APPLY_KUSTOMIZE))).toEqual(byName(objects));
+    expect(sorted(await deployObjects(APPLY_KUSTOMIZE))).toEqual(sorted(objects));
     expect(objects).toHaveLength(12);
   });
 
   it('lets a kustomize overlay set the image, as `kustomize edit set image` writes it', async () => {
-    // What `kustomize edit set image pod-sync-operator=registry.example/team/pod-sync-operator:1.2.3`
-    // writes into a kustomization.yaml.
+    // Exactly what `kustomize edit set image pod-sync-operator=registry.example/team/pod-sync-operator:1.2.3`
+    // (kustomize v5.8.1) writes into an overlay's kustomization.yaml; kubectl has no `edit` of its own.
     const overlay = mkdtempSync(join(tmpdir(), 'overlay-'));
     writeFileSync(
       join(overlay, 'kustomization.yaml'),
@@ -107,18 +107,19 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
       ].join('\n'),
     );
     const rendered = await deployObjects(['-k', overlay]);
-    const image = (o: Manifest) => deploymentOf([o]).spec?.template.spec?.containers[0]?.image;
-    expect(image(rendered.find((o) => o.kind === 'Deployment') ?? {})).toBe(
+    expect(deploymentOf(rendered).spec?.template.spec?.containers[0]?.image).toBe(
       'registry.example/team/pod-sync-operator:1.2.3',
     );
+    // Nothing else differs from deploy/.
     const withImage = objects.map((o) => {
       if (o.kind !== 'Deployment') return o;
       const copy = structuredClone(o);
-      const container = deploymentOf([copy]).spec?.template.spec?.containers[0];
+      const [container] = deploymentOf([copy]).spec?.template.spec?.containers ?? [];
       if (container) container.image = 'registry.example/team/pod-sync-operator:1.2.3';
       return copy;
     });
-    expect(byName(rendered)).toEqual(byName(withImage));
+    expect(sorted(rendered)).toEqual(sorted(withImage));
+    rmSync(overlay, { recursive: true });
   });
 
   it('finds none of its objects there yet', async () => {
