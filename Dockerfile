@@ -44,5 +44,5 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 USER 65532:65532
 # /metrics, and /healthz and /readyz.
-EXPOSE 8080 8081
+EXPOSE 8443 8081
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/main.js"]

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { HttpRestClient } from './client/index.ts';
+import { realClock } from './clock/index.ts';
 import { KubeconfigError, loadRestConfig } from './clientcmd/index.ts';
 import { parseCommandLine, usage, UsageError } from './config/flags.ts';
 import { podNamespace } from './config/pod-namespace.ts';
@@ -15,7 +16,7 @@ import { createLogger } from './logging/logger.ts';
 import { defaultControllerRateLimiter } from './queue/index.ts';
 import { healthHandler } from './server/health-server.ts';
 import { listen, type ListeningServer } from './server/listen.ts';
-import { metricsHandler } from './server/metrics-server.ts';
+import { serveMetrics } from './server/metrics-server.ts';
 import { handleShutdownSignals } from './signals.ts';
 import { USER_AGENT, VERSION } from './version.ts';
 
@@ -130,7 +131,17 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
   const informers = new AbortController();
   try {
     if (settings.metricsBindAddress !== '0') {
-      servers.push(await listen('metrics server', settings.metricsBindAddress, metricsHandler(registry)));
+      servers.push(
+        await serveMetrics({
+          bindAddress: settings.metricsBindAddress,
+          secure: settings.metricsSecure,
+          certDir: settings.metricsCertDir,
+          registry,
+          client,
+          clock: realClock,
+          logger: log,
+        }),
+      );
     }
     if (settings.healthProbeBindAddress !== '0') {
       const synced = (): true | string => {
@@ -151,7 +162,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
         kubeconfig: source,
         server: restConfig.host,
         namespace: settings.namespace || '(all)',
-        servers: servers.map((s) => s.address),
+        servers: servers.map((s) => s.url),
       },
       'starting pod-sync-operator',
     );

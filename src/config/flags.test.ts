@@ -65,6 +65,8 @@ describe('parseCommandLine', () => {
       retryBaseDelayMs: 1_000,
       retryMaxDelayMs: 1_000_000,
       metricsBindAddress: ':8080',
+      metricsSecure: false,
+      metricsCertDir: '',
       healthProbeBindAddress: ':8081',
       leaderElect: false,
       leaseDurationMs: 15_000,
@@ -136,6 +138,15 @@ describe('parseCommandLine', () => {
     );
     expect(['8080', ':99999', 'host', '[::]'].some(isBindAddress)).toBe(false);
     expect(settings(['--metrics-bind-address=0']).metricsBindAddress).toBe('0');
+  });
+
+  it('serves metrics securely on request, from a certificate directory only then', () => {
+    expect(settings(['--metrics-secure'])).toMatchObject({ metricsSecure: true, metricsCertDir: '' });
+    expect(settings(['--metrics-secure', '--metrics-cert-dir=/certs']).metricsCertDir).toBe('/certs');
+    expect(settings([], { POD_SYNC_METRICS_SECURE: 'true' }).metricsSecure).toBe(true);
+    expect(usageError(['--metrics-cert-dir=/certs'])).toBe(
+      '--metrics-cert-dir needs --metrics-secure: plain HTTP uses no certificate',
+    );
   });
 
   it('documents every flag with its default and environment twin in --help', () => {

@@ -53,6 +53,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const result = settings as unknown as Settings;
   checkLeaderElectionTimings(result);
+  if (result.metricsCertDir && !result.metricsSecure) {
+    throw new UsageError('--metrics-cert-dir needs --metrics-secure: plain HTTP uses no certificate');
+  }
   return { action: 'run', settings: result };
 }
 

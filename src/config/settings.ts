@@ -18,6 +18,8 @@ export interface Settings {
   resyncPeriodMs: number;
   cacheSyncTimeoutMs: number;
   metricsBindAddress: string;
+  metricsSecure: boolean;
+  metricsCertDir: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
   leaderElectionId: string;
@@ -144,6 +146,21 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'address',
     default: ':8080',
     help: 'address of /metrics; "0" disables it',
+  }),
+  // kubebuilder's scaffold: false for local runs, true in the deploy manifests.
+  spec({
+    flag: 'metrics-secure',
+    key: 'metricsSecure',
+    kind: 'bool',
+    default: false,
+    help: 'serve /metrics over HTTPS, only to callers the API server allows get /metrics (the deploy manifests turn it on)',
+  }),
+  spec({
+    flag: 'metrics-cert-dir',
+    key: 'metricsCertDir',
+    kind: 'string',
+    default: '',
+    help: 'where tls.crt and tls.key for --metrics-secure are, reloaded on change; default: a self-signed pair made at start',
   }),
   spec({
     flag: 'health-probe-bind-address',

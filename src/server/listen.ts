@@ -1,10 +1,13 @@
 import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface ListeningServer {
   /** host:port actually bound (port 0 resolves to the kernel's choice). */
   readonly address: string;
+  /** http:// or https:// and the address. */
+  readonly url: string;
   close(): Promise<void>;
 }
 
@@ -15,10 +18,17 @@ export function parseBindAddress(bind: string): { host: string | undefined; port
   return { host: host === '' ? undefined : host, port: Number(bind.slice(colon + 1)) };
 }
 
-/** Starts an HTTP server on `bind`; rejects with one line naming the address when it cannot bind. */
-export async function listen(name: string, bind: string, handler: RequestListener): Promise<ListeningServer> {
+/**
+ * Starts an HTTP server with `handler` on `bind`, or binds a server made elsewhere (an HTTPS one);
+ * rejects with one line naming the address when it cannot bind.
+ */
+export async function listen(
+  name: string,
+  bind: string,
+  handler: RequestListener | Server | HttpsServer,
+): Promise<ListeningServer> {
   const { host, port } = parseBindAddress(bind);
-  const server: Server = createServer(handler);
+  const server = typeof handler === 'function' ? createServer(handler) : handler;
   // Probes and scrapes are short; idle keep-alive sockets must not hold up shutdown.
   server.keepAliveTimeout = 5_000;
   server.listen(port, host);
@@ -37,6 +47,7 @@ export async function listen(name: string, bind: string, handler: RequestListene
   const address = info.family === 'IPv6' ? `[${info.address}]:${info.port}` : `${info.address}:${info.port}`;
   return {
     address,
+    url: `${server instanceof HttpsServer ? 'https' : 'http'}://${address}`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => {

@@ -202,7 +202,8 @@ describe('the Dockerfile', () => {
       '.git/config',
       'test/operator.test.ts',
       'src/informers/reflector.test.ts',
-      'deploy/manifests/10-deployment.yaml',
+      'deploy/pod-sync-operator.yaml',
+      'config/manifests/10-deployment.yaml',
     ]) {
       expect(ignored(path), path).toBe(true);
     }

@@ -1,24 +1,39 @@
-// `kubectl apply -R -f deploy/` as a user runs it, against the real API server, then the operator as the
-// ServiceAccount it installs (in-cluster emulation: TokenRequest token, CA, namespace file, no
+// `kubectl apply -f deploy/` as a user runs it, against the real API server, then `-R -f deploy/` and
+// `-k config/` over it (the same objects: nothing changes), then the operator as the ServiceAccount it installs (in-cluster emulation: TokenRequest token, CA, namespace file, no
 // kubeconfig) with the Deployment's own flags and environment. The control plane has no controller
 // manager, so the Deployment makes no pods: the test runs its two replicas as local processes.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import {
   AppsV1Api,
   BatchV1Api,
   CoordinationV1Api,
   CoreV1Api,
+  RbacAuthorizationV1Api,
   type V1Deployment,
   type V1Job,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, podManifest, serviceAccountToken } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  serviceAccountToken,
+} from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
+import { scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
+  APPLY_FILE,
+  APPLY_KUSTOMIZE,
+  APPLY_RECURSIVE,
+  CONFIG_DIR,
   DEPLOY_DIR,
   DEPLOY_NAMESPACE,
   SERVICE_ACCOUNT,
@@ -26,6 +41,7 @@ import {
   deploymentOf,
   grantedRules,
   type Manifest,
+  type Source,
 } from './manifests.ts';
 import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
 
@@ -38,10 +54,12 @@ function kubectlName(o: Manifest): string {
 /** kubectl's one line per object ("<name> <what happened>"), in order. */
 const lines = (stdout: string): string[] => stdout.trim().split('\n');
 
+/** Objects in a fixed order, for sources that list them in different orders (kustomize sorts by kind). */
+const sorted = (objects: Manifest[]) => objects.map((o) => JSON.stringify(o)).sort();
+
 async function resourceVersions(): Promise<string> {
   return kubectlOk([
     'get',
-    '-R',
     '-f',
     DEPLOY_DIR,
     '-o',
@@ -55,7 +73,7 @@ afterAll(async () => {
   await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
 });
 
-describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => {
+describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
   let objects: Manifest[] = [];
   let deployment: V1Deployment;
   beforeAll(async () => {
@@ -63,15 +81,56 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
     deployment = deploymentOf(objects);
   });
 
+  it('reads the same objects from deploy/ with or without -R, and from config/ with -k', async () => {
+    // kubectl apply acts on what it reads, so equal input makes the three commands equal.
+    expect(await deployObjects(APPLY_RECURSIVE)).toEqual(objects);
+    expect(sorted(await deployObjects(APPLY_KUSTOMIZE))).toEqual(sorted(objects));
+    expect(objects).toHaveLength(12);
+  });
+
+  it('lets a kustomize overlay set the image, as `kustomize edit set image` writes it', async () => {
+    // Exactly what `kustomize edit set image pod-sync-operator=registry.example/team/pod-sync-operator:1.2.3`
+    // (kustomize v5.8.1) writes into an overlay's kustomization.yaml; kubectl has no `edit` of its own.
+    const overlay = mkdtempSync(join(tmpdir(), 'overlay-'));
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `- ${relative(overlay, CONFIG_DIR)}`,
+        'images:',
+        '- name: pod-sync-operator',
+        '  newName: registry.example/team/pod-sync-operator',
+        '  newTag: 1.2.3',
+        '',
+      ].join('\n'),
+    );
+    const rendered = await deployObjects(['-k', overlay]);
+    expect(deploymentOf(rendered).spec?.template.spec?.containers[0]?.image).toBe(
+      'registry.example/team/pod-sync-operator:1.2.3',
+    );
+    // Nothing else differs from deploy/.
+    const withImage = objects.map((o) => {
+      if (o.kind !== 'Deployment') return o;
+      const copy = structuredClone(o);
+      const [container] = deploymentOf([copy]).spec?.template.spec?.containers ?? [];
+      if (container) container.image = 'registry.example/team/pod-sync-operator:1.2.3';
+      return copy;
+    });
+    expect(sorted(rendered)).toEqual(sorted(withImage));
+    rmSync(overlay, { recursive: true });
+  });
+
   it('finds none of its objects there yet', async () => {
-    const got = await kubectl(['get', '-R', '-f', DEPLOY_DIR]);
+    const got = await kubectl(['get', '-f', DEPLOY_DIR]);
     expect(got.code).not.toBe(0);
     expect(got.stderr.trim().split('\n')).toHaveLength(objects.length);
     expect(got.stderr).not.toMatch(/^(?!Error from server \(NotFound\)).+$/m);
   });
 
   it('server dry run first: cluster-scoped objects pass, namespaced ones lack only the namespace a dry run does not create', async () => {
-    const dry = await kubectl(['apply', '--dry-run=server', '-R', '-f', DEPLOY_DIR]);
+    const dry = await kubectl(['apply', '--dry-run=server', '-f', DEPLOY_DIR]);
     const clusterScoped = objects.filter((o) => !o.metadata?.namespace);
     const namespaced = objects.filter((o) => o.metadata?.namespace);
     expect(lines(dry.stdout)).toEqual(clusterScoped.map((o) => `${kubectlName(o)} created (server dry run)`));
@@ -89,28 +148,32 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
   });
 
   it('installs every object in one go, the Namespace first, with no warning (PodSecurity would warn here)', async () => {
-    const applied = await kubectl(['apply', '-R', '-f', DEPLOY_DIR]);
+    const applied = await kubectl(['apply', '-f', DEPLOY_DIR]);
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     expect(lines(applied.stdout)).toEqual(objects.map((o) => `${kubectlName(o)} created`));
     expect(objects[0]?.kind).toBe('Namespace');
   });
 
-  it('applies again without changing anything', async () => {
+  it.each([
+    ['-f deploy/', APPLY_FILE],
+    ['-R -f deploy/', APPLY_RECURSIVE],
+    ['-k config/', APPLY_KUSTOMIZE],
+  ] as [string, Source][])('applies again with %s without changing anything', async (_name, source) => {
     const before = await resourceVersions();
-    const again = await kubectl(['apply', '-R', '-f', DEPLOY_DIR]);
+    const again = await kubectl(['apply', ...source]);
     expect(again.code).toBe(0);
     expect(again.stderr).toBe('');
     // kubectl reports the PodDisruptionBudget "configured" on every apply: its selector has the patch
     // strategy "replace", so client-side apply always sends it, and the server finds nothing to change.
-    expect(lines(again.stdout)).toEqual(
-      objects.map(
-        (o) => `${kubectlName(o)} ${o.kind === 'PodDisruptionBudget' ? 'configured' : 'unchanged'}`,
-      ),
+    expect(lines(again.stdout).sort()).toEqual(
+      objects
+        .map((o) => `${kubectlName(o)} ${o.kind === 'PodDisruptionBudget' ? 'configured' : 'unchanged'}`)
+        .sort(),
     );
     // No object was written: every resourceVersion is the same, and kubectl diff finds no difference.
     expect(await resourceVersions()).toBe(before);
-    const diff = await kubectl(['diff', '-R', '-f', DEPLOY_DIR]);
+    const diff = await kubectl(['diff', ...source]);
     expect({ code: diff.code, stdout: diff.stdout, stderr: diff.stderr }).toEqual({
       code: 0,
       stdout: '',
@@ -119,7 +182,7 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
   });
 
   it('passes a server dry run once installed', async () => {
-    const dry = await kubectl(['apply', '--dry-run=server', '-R', '-f', DEPLOY_DIR]);
+    const dry = await kubectl(['apply', '--dry-run=server', '-f', DEPLOY_DIR]);
     expect(dry.stderr).toBe('');
     expect(dry.code).toBe(0);
     expect(lines(dry.stdout)).toHaveLength(objects.length);
@@ -140,6 +203,8 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
     await awaitPermissions(token, elsewhere, baseline, cluster);
     expect([...all].sort()).toEqual([
       'create leases.coordination.k8s.io',
+      'create subjectaccessreviews.authorization.k8s.io',
+      'create tokenreviews.authentication.k8s.io',
       'get jobs.batch',
       'get leases.coordination.k8s.io/pod-sync-operator',
       'get pods',
@@ -168,6 +233,9 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
     expect(await can('create', 'events', '-n', DEPLOY_NAMESPACE)).toBe('no');
     expect(await can('delete', 'pods', '--all-namespaces')).toBe('no');
     expect(await can('patch', 'pods', '--all-namespaces')).toBe('no');
+    expect(await can('create', 'tokenreviews.authentication.k8s.io', '--all-namespaces')).toBe('yes');
+    expect(await can('create', 'subjectaccessreviews.authorization.k8s.io', '--all-namespaces')).toBe('yes');
+    expect(await can('get', '/metrics')).toBe('no');
   });
 
   it('runs as the deployed ServiceAccount: one of two replicas takes the Lease in its namespace and syncs pods in every namespace', async () => {
@@ -207,6 +275,43 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
     for (const { op } of replicas) {
       const { probes } = await op.addresses();
       expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    }
+
+    // Metrics as deployed: HTTPS, and only for a token the metrics-reader ClusterRole is bound to, as
+    // examples/monitoring/ binds it to Prometheus. The operator reviews tokens with its deployed RBAC.
+    const monitoring = await createNamespace('deploy-monitoring');
+    await admin.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: `${monitoring}-metrics-reader` },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'pod-sync-operator-metrics-reader',
+        },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: monitoring }],
+      },
+    });
+    const prometheus = await serviceAccountToken(monitoring, 'prometheus');
+    const stranger = await serviceAccountToken(monitoring, 'stranger');
+    for (const { op } of replicas) {
+      const { metrics } = await op.addresses();
+      expect(metrics).toMatch(/^https:\/\//);
+      expect((await scrapeMetrics(metrics)).status).toBe(401);
+      expect(await scrapeMetrics(metrics, { token: stranger })).toMatchObject({
+        status: 403,
+        body: `Authorization denied for user system:serviceaccount:${monitoring}:stranger\n`,
+      });
+      // The binding reaches the authorizer moments after it is written; a deny is cached for 30 s.
+      let scrape = await scrapeMetrics(metrics, { token: prometheus });
+      await eventually(
+        async () => {
+          scrape = await scrapeMetrics(metrics, { token: prometheus });
+          return scrape.status === 200;
+        },
+        45_000,
+        1_000,
+      );
+      expect(scrape.body).toContain('# TYPE pod_sync_pods gauge');
     }
 
     // Pods in two namespaces of their own, one of them owned through a ReplicaSet by a Deployment and one

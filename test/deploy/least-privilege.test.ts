@@ -1,11 +1,13 @@
 // Every rule deploy/ grants is needed, and its absence shows: install a copy of deploy/ without one rule
 // (in a namespace of its own), run the operator as that copy's ServiceAccount, and expect an error line
-// naming the refused verb and resource, and /readyz 503 while a cache cannot fill.
+// naming the refused verb and resource, and /readyz 503 while a cache cannot fill, or a scrape of the
+// secure /metrics answered 500 when the operator may not review tokens or access.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import type { LogLine } from '../helpers/logs.ts';
+import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
@@ -20,6 +22,8 @@ import {
 } from './manifests.ts';
 import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
 
+/** The test control plane's admin user (hack/cluster/control-plane.ts), whose token scrapes here. */
+const ADMIN_USER = 'pod-sync-admin';
 const running: OperatorProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
@@ -29,13 +33,27 @@ afterEach(async () => {
 interface Expectation {
   msg: string;
   refused: RegExp;
-  /** The cache /readyz names as not synced; none when the rule is about the Lease. */
+  /** The cache /readyz names as not synced; none when the rule is about the Lease or the reviews. */
   unsynced?: string;
+  /** The answer to a scrape with a valid token, when the rule is about the reviews. */
+  scrape?: { status: number; body: string };
 }
 
 function expectationFor(rule: { apiGroups?: string[]; resources?: string[]; verbs: string[] }): Expectation {
   const [group = ''] = rule.apiGroups ?? [];
   const [resource = ''] = rule.resources ?? [];
+  if (resource === 'tokenreviews' || resource === 'subjectaccessreviews') {
+    // Found out at the first scrape: the metrics filter cannot ask the API server, so it answers 500.
+    const msg =
+      resource === 'tokenreviews' ? 'Authentication failed' : `Authorization for user ${ADMIN_USER} failed`;
+    return {
+      msg,
+      refused: new RegExp(
+        `cannot create resource "${resource}" in API group "${group}" at the cluster scope`,
+      ),
+      scrape: { status: 500, body: `${msg}\n` },
+    };
+  }
   if (resource === 'leases') {
     // Without create, the first candidate cannot make the Lease; without get, no one can read it.
     const verb = rule.verbs.includes('create') ? 'create' : 'get';
@@ -58,7 +76,7 @@ function describeRule(
 ) {
   const [group = ''] = r.rule.apiGroups ?? [];
   const resources = (r.rule.resources ?? []).join(',');
-  return `${r.kind} rule ${r.index}: ${r.rule.verbs.join(',')} ${resources}${group ? `.${group}` : ''}`;
+  return `${r.kind} ${r.name} rule ${r.index}: ${r.rule.verbs.join(',')} ${resources}${group ? `.${group}` : ''}`;
 }
 
 describe('without any one of its rules, the operator fails visibly', async () => {
@@ -73,11 +91,13 @@ describe('without any one of its rules, the operator fails visibly', async () =>
 
   it('has a rule for each thing the operator reads or writes', () => {
     expect(rules.map(describeRule)).toEqual([
-      'ClusterRole rule 0: get,list,watch pods',
-      'ClusterRole rule 1: get,list,watch replicasets.apps',
-      'ClusterRole rule 2: get,list,watch jobs.batch',
-      'Role rule 0: create leases.coordination.k8s.io',
-      'Role rule 1: get,update leases.coordination.k8s.io',
+      'ClusterRole pod-sync-operator rule 0: get,list,watch pods',
+      'ClusterRole pod-sync-operator rule 1: get,list,watch replicasets.apps',
+      'ClusterRole pod-sync-operator rule 2: get,list,watch jobs.batch',
+      'Role pod-sync-operator-leader-election rule 0: create leases.coordination.k8s.io',
+      'Role pod-sync-operator-leader-election rule 1: get,update leases.coordination.k8s.io',
+      'ClusterRole pod-sync-operator-metrics-auth rule 0: create tokenreviews.authentication.k8s.io',
+      'ClusterRole pod-sync-operator-metrics-auth rule 1: create subjectaccessreviews.authorization.k8s.io',
     ]);
   });
 
@@ -98,11 +118,20 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     running.push(op);
     const expected = expectationFor(dropped.rule);
 
+    if (expected.scrape) {
+      // The replica runs and leads; only a scrape finds the missing grant.
+      await op.waitFor((l) => l.msg === 'became the leader: starting workers', 60_000);
+      const { metrics } = await op.addresses();
+      const scrape = await scrapeMetrics(metrics, { token: adminToken() });
+      expect({ status: scrape.status, body: scrape.body }).toEqual(expected.scrape);
+    }
     const failure = await op.waitFor((l) => l.msg === expected.msg, 60_000);
     expect(failure.level).toBe(50);
     expect(errorText(failure)).toMatch(expected.refused);
     const { probes } = await op.addresses();
-    if (expected.unsynced) {
+    if (expected.scrape) {
+      expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    } else if (expected.unsynced) {
       // The other caches fill (the pod list can take a while on a busy machine); this one never does.
       const unsynced = expected.unsynced;
       let last = '';

@@ -15,9 +15,12 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { parseCommandLine } from '../../src/config/flags.ts';
 import { FLAGS } from '../../src/config/settings.ts';
 import { createNamespace } from '../helpers/cluster.ts';
+import { kubectlOk } from '../helpers/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { operatorContainer } from './container.ts';
+import { INSTALL_MANIFEST, kustomizationResources, renderInstallManifest } from '../../hack/manifests.ts';
 import {
+  CONFIG_DIR,
   DEPLOY_NAMESPACE,
   REPO,
   SERVICE_ACCOUNT,
@@ -52,7 +55,13 @@ interface ServiceMonitor {
   spec: {
     selector: { matchLabels: Record<string, string> };
     namespaceSelector: { matchNames: string[] };
-    endpoints: { port: string; path: string }[];
+    endpoints: {
+      port: string;
+      path: string;
+      scheme: string;
+      bearerTokenFile?: string;
+      tlsConfig?: { insecureSkipVerify?: boolean };
+    }[];
   };
 }
 
@@ -69,18 +78,20 @@ describe('deploy/', () => {
     deployment = deploymentOf(objects);
   });
 
-  it('holds the manifests and the RBAC, the Namespace first, everything else in it', () => {
+  it('holds one file, generated from config/: a source changed without `make manifests` fails here', () => {
     expect(files(join(REPO, 'deploy')).map((f) => relative(REPO, f))).toEqual([
-      'deploy/manifests/00-namespace.yaml',
-      'deploy/manifests/10-deployment.yaml',
-      'deploy/manifests/20-metrics-service.yaml',
-      'deploy/manifests/30-pod-disruption-budget.yaml',
-      'deploy/rbac/00-service-account.yaml',
-      'deploy/rbac/10-cluster-role.yaml',
-      'deploy/rbac/20-cluster-role-binding.yaml',
-      'deploy/rbac/30-leader-election-role.yaml',
-      'deploy/rbac/40-leader-election-role-binding.yaml',
+      'deploy/pod-sync-operator.yaml',
     ]);
+    // No kustomization.yaml under deploy/: `kubectl apply -f` would try to apply it as an object.
+    expect(readFileSync(INSTALL_MANIFEST, 'utf8'), 'deploy/ is out of date: run `make manifests`').toBe(
+      renderInstallManifest(),
+    );
+    // Every source is a resource of the kustomization, and nothing else is in config/.
+    const sources = files(CONFIG_DIR).map((f) => relative(CONFIG_DIR, f));
+    expect(sources.filter((f) => f !== 'kustomization.yaml')).toEqual(kustomizationResources());
+  });
+
+  it('holds the manifests and the RBAC, the Namespace first, everything else in it', () => {
     expect(objects.map((o) => o.kind)).toEqual([
       'Namespace',
       'Deployment',
@@ -91,6 +102,9 @@ describe('deploy/', () => {
       'ClusterRoleBinding',
       'Role',
       'RoleBinding',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ClusterRole',
     ]);
     for (const o of objects) {
       const clusterScoped = ['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind ?? '');
@@ -128,6 +142,8 @@ describe('deploy/', () => {
     if (parsed.action !== 'run') throw new Error('the Deployment args do not make a run command line');
     const { settings } = parsed;
     expect(settings.leaderElect).toBe(true);
+    // kubebuilder's default: metrics over HTTPS, for callers the API server authorizes.
+    expect(settings.metricsSecure).toBe(true);
     expect(container.env?.find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe(
       'metadata.name',
     );
@@ -142,7 +158,7 @@ describe('deploy/', () => {
     expect(container.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'probes' });
     const service = only(objects, 'Service') as V1Service;
     expect(service.spec?.ports).toEqual([
-      { name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' },
+      { name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' },
     ]);
     // Grace covers the drain and the Lease release after it (bounded by the renew deadline).
     const grace = deployment.spec?.template.spec?.terminationGracePeriodSeconds ?? 30;
@@ -194,7 +210,7 @@ describe('deploy/', () => {
     expect(pdb.spec?.minAvailable).toBe(1);
   });
 
-  it('grants read on pods, ReplicaSets and Jobs, the one Lease, nothing else: no wildcard, no Secrets, no Events', () => {
+  it('grants read on pods, ReplicaSets and Jobs, the one Lease, token and access reviews, nothing else: no wildcard, no Secrets, no Events', () => {
     const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role') as (
       V1ClusterRole | V1Role
     )[];
@@ -202,16 +218,27 @@ describe('deploy/', () => {
     for (const rule of rules) {
       for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs])
         expect(value).not.toContain('*');
-      expect(rule.resources).not.toContain('secrets');
-      expect(rule.resources).not.toContain('events');
-      expect(rule.nonResourceURLs ?? []).toEqual([]);
+      expect(rule.resources ?? []).not.toContain('secrets');
+      expect(rule.resources ?? []).not.toContain('events');
     }
-    const clusterRole = only(objects, 'ClusterRole') as V1ClusterRole;
+    const clusterRole = only(objects, 'ClusterRole', 'pod-sync-operator') as V1ClusterRole;
     for (const rule of clusterRole.rules ?? []) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    // controller-runtime's filters.WithAuthenticationAndAuthorization needs exactly these two.
+    const metricsAuth = only(objects, 'ClusterRole', 'pod-sync-operator-metrics-auth') as V1ClusterRole;
+    expect(metricsAuth.rules).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    // For scrapers, bound to no one here (examples/monitoring/ binds it to Prometheus).
+    const reader = only(objects, 'ClusterRole', 'pod-sync-operator-metrics-reader') as V1ClusterRole;
+    expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    for (const role of roles.filter((r) => r !== reader)) {
+      for (const rule of role.rules ?? []) expect(rule.nonResourceURLs ?? []).toEqual([]);
+    }
     const lease = (only(objects, 'Role') as V1Role).rules ?? [];
     const leaderElectionId = FLAGS.find((f) => f.flag === 'leader-election-id')?.default;
     expect(lease.find((r) => r.resourceNames)?.resourceNames).toEqual([leaderElectionId]);
-    // Bindings bind our roles to our ServiceAccount only.
+    // Bindings bind our roles (never the metrics reader) to our ServiceAccount only.
     for (const binding of objects.filter((o) =>
       o.kind?.endsWith('Binding'),
     ) as unknown as V1ClusterRoleBinding[]) {
@@ -219,6 +246,7 @@ describe('deploy/', () => {
       expect(roles.map((r) => `${r.kind ?? ''}/${r.metadata?.name ?? ''}`)).toContain(
         `${binding.roleRef.kind}/${binding.roleRef.name}`,
       );
+      expect(binding.roleRef.name).not.toBe(reader.metadata?.name);
       expect(binding.subjects).toEqual([
         { kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: DEPLOY_NAMESPACE },
       ]);
@@ -249,6 +277,25 @@ describe('examples/monitoring/', () => {
     expect(service.metadata?.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(monitor.spec.endpoints.map((e) => [e.port, e.path])).toEqual([['metrics', '/metrics']]);
     expect(service.spec?.ports?.map((p) => p.name)).toContain('metrics');
+    // Over HTTPS with Prometheus's ServiceAccount token, as the operator serves it from deploy/.
+    expect(monitor.spec.endpoints[0]).toMatchObject({
+      scheme: 'https',
+      bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      tlsConfig: { insecureSkipVerify: true },
+    });
+  });
+
+  it("binds deploy/'s metrics-reader ClusterRole to Prometheus's ServiceAccount", async () => {
+    const objects = await deployObjects();
+    const file = join(dir, 'metrics-reader-binding.yaml');
+    const binding = loadYaml<V1ClusterRoleBinding>(readFileSync(file, 'utf8'));
+    const reader = only(objects, 'ClusterRole', binding.roleRef.name) as V1ClusterRole;
+    expect(reader.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' },
+    ]);
+    // The API server accepts it as it is.
+    await kubectlOk(['create', '--dry-run=server', '-f', file]);
   });
 
   it('has a Grafana dashboard that queries only metrics the operator exposes', async () => {

@@ -1,5 +1,6 @@
 // The objects of deploy/ as kubectl reads them (its own YAML parser, its file order), and copies of them
 // moved to another namespace, so that tests can install the operator side by side on one control plane.
+// deploy/ holds one file, generated from config/ (hack/manifests.ts), which is also the kustomize base.
 import { join } from 'node:path';
 import type {
   KubernetesObject,
@@ -13,23 +14,23 @@ import { kubectlOk } from '../helpers/kubectl.ts';
 
 export const REPO = join(import.meta.dirname, '..', '..');
 export const DEPLOY_DIR = join(REPO, 'deploy');
+/** The sources of deploy/ and the kustomize base (`kubectl apply -k config/`). */
+export const CONFIG_DIR = join(REPO, 'config');
 /** The namespace deploy/ installs into. */
 export const DEPLOY_NAMESPACE = 'pod-sync-system';
 export const SERVICE_ACCOUNT = 'pod-sync-operator';
 
 export type Manifest = KubernetesObject & Record<string, unknown>;
 
-/** Every object of deploy/ in the order `kubectl apply -R -f deploy/` applies them. */
-export async function deployObjects(): Promise<Manifest[]> {
-  const out = await kubectlOk([
-    'create',
-    '--dry-run=client',
-    '-o',
-    'jsonpath={@}{"\\n"}',
-    '-R',
-    '-f',
-    DEPLOY_DIR,
-  ]);
+/** How a user points kubectl at the manifests. */
+export type Source = ['-f', string] | ['-R', '-f', string] | ['-k', string];
+export const APPLY_FILE: Source = ['-f', DEPLOY_DIR];
+export const APPLY_RECURSIVE: Source = ['-R', '-f', DEPLOY_DIR];
+export const APPLY_KUSTOMIZE: Source = ['-k', CONFIG_DIR];
+
+/** Every object of deploy/ (or another source) in the order kubectl applies them. */
+export async function deployObjects(source: Source = APPLY_FILE): Promise<Manifest[]> {
+  const out = await kubectlOk(['create', '--dry-run=client', '-o', 'jsonpath={@}{"\\n"}', ...source]);
   return out
     .split('\n')
     .filter(Boolean)
@@ -48,18 +49,37 @@ export function deploymentOf(objects: readonly Manifest[]): V1Deployment {
   return only(objects, 'Deployment');
 }
 
-/** A rule of the ClusterRole or the Role, by position, for removal from a copy. */
+/** A rule of a ClusterRole or Role, by the role's name and the rule's position, for removal from a copy. */
 export interface RuleRef {
   kind: 'ClusterRole' | 'Role';
+  name: string;
   index: number;
 }
 
-/** Every rule deploy/ grants, with where it comes from. */
+/**
+ * Every rule deploy/ grants the operator's ServiceAccount, with where it comes from: the rules of the
+ * roles bound to it (not those of the metrics-reader ClusterRole, which is for Prometheus).
+ */
 export function grantedRules(objects: readonly Manifest[]): (RuleRef & { rule: V1PolicyRule })[] {
+  const bound = new Set(
+    objects
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .map((o) => o as unknown as V1ClusterRoleBinding)
+      .filter((b) =>
+        (b.subjects ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === SERVICE_ACCOUNT),
+      )
+      .map((b) => `${b.roleRef.kind}/${b.roleRef.name}`),
+  );
   return objects
     .filter((o): o is Manifest & V1ClusterRole => o.kind === 'ClusterRole' || o.kind === 'Role')
+    .filter((role) => bound.has(`${role.kind ?? ''}/${role.metadata?.name ?? ''}`))
     .flatMap((role) =>
-      (role.rules ?? []).map((rule, index) => ({ kind: role.kind as RuleRef['kind'], index, rule })),
+      (role.rules ?? []).map((rule, index) => ({
+        kind: role.kind as RuleRef['kind'],
+        name: role.metadata?.name ?? '',
+        index,
+        rule,
+      })),
     );
 }
 
@@ -89,7 +109,9 @@ export function relocate(
       }
     }
     const drop = options.dropRule;
-    if (drop && drop.kind === o.kind) (o as unknown as V1ClusterRole).rules?.splice(drop.index, 1);
+    if (drop && drop.kind === o.kind && drop.name === original.metadata?.name) {
+      (o as unknown as V1ClusterRole).rules?.splice(drop.index, 1);
+    }
     return o;
   });
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
+import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { containerProcess, localArgs } from './container.ts';
 import { REPO, SERVICE_ACCOUNT, asList, deployObjects, deploymentOf, relocate } from './manifests.ts';
@@ -149,7 +150,10 @@ describe('the packed package, installed with production dependencies only', () =
     await op.waitFor((l) => l.event === 'added' && l.namespace === elsewhere && l.name === 'synced', 30_000);
     const { probes, metrics } = await op.addresses();
     expect((await fetch(`${probes}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${metrics}/metrics`)).text()).toContain(
+    // HTTPS with a self-signed certificate made by the installed package, for a token the API server allows.
+    expect(metrics).toMatch(/^https:\/\//);
+    expect((await scrapeMetrics(metrics)).status).toBe(401);
+    expect((await scrapeMetrics(metrics, { token: adminToken() })).body).toContain(
       'pod_sync_transitions_total{type="added"}',
     );
     expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { inParallel } from '../informers/helpers.ts';
 import { containerProcess, localArgs, operatorContainer } from './container.ts';
@@ -61,7 +62,8 @@ function statusKb(pid: number, field: string): number {
 }
 
 async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
+  // Over HTTPS with a token, as the Deployment serves it (--metrics-secure).
+  const text = (await scrapeMetrics(url, { token: adminToken() })).body;
   return text
     .split('\n')
     .filter((l) => l.startsWith(name))

@@ -14,7 +14,7 @@ export interface OperatorProcess {
   stderr: () => string;
   /** Resolves with the first line matching, or rejects after timeoutMs. */
   waitFor(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
-  /** The metrics and probe servers' addresses, from the start-up line. */
+  /** The metrics and probe servers' URLs, from the start-up line. */
   addresses(): Promise<{ metrics: string; probes: string }>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -91,8 +91,9 @@ export function startOperator(
     exited,
     async addresses() {
       const line = await waitFor((l) => l.msg === 'starting pod-sync-operator');
+      // URLs: https:// for a --metrics-secure metrics server.
       const [metrics = '', probes = ''] = line.servers as string[];
-      return { metrics: `http://${metrics}`, probes: `http://${probes}` };
+      return { metrics, probes };
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
