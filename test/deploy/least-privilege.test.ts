@@ -1,12 +1,15 @@
 // Every rule deploy/ grants is needed, and its absence shows: install a copy of deploy/ without one rule
 // (in a namespace of its own), run the operator as that copy's ServiceAccount, and expect an error line
-// naming the refused verb and resource, and /readyz 503 while a cache cannot fill.
+// naming the refused verb and resource. Without pods, /readyz stays 503 while that cache cannot fill;
+// without an owner kind, a pod whose chain runs through it reports that kind as its workload, one
+// warning names the RBAC rule it needs, and the replica is ready (an owner cache never holds readiness).
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import type { LogLine } from '../helpers/logs.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { chainThrough } from '../helpers/owners.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
   SERVICE_ACCOUNT,
@@ -29,8 +32,10 @@ afterEach(async () => {
 interface Expectation {
   msg: string;
   refused: RegExp;
-  /** The cache /readyz names as not synced; none when the rule is about the Lease. */
+  /** The cache /readyz names as not synced: the pods'. */
   unsynced?: string;
+  /** An owner kind's resource ("replicasets.apps"): a top with no lookup, and ready. */
+  owner?: string;
 }
 
 function expectationFor(rule: { apiGroups?: string[]; resources?: string[]; verbs: string[] }): Expectation {
@@ -46,10 +51,11 @@ function expectationFor(rule: { apiGroups?: string[]; resources?: string[]; verb
       ),
     };
   }
+  const qualified = group ? `${resource}.${group}` : resource;
   return {
     msg: 'list failed: access denied',
     refused: new RegExp(`cannot list resource "${resource}" in API group "${group}" at the cluster scope`),
-    unsynced: group ? `${resource}.${group}` : resource,
+    ...(resource === 'pods' ? { unsynced: qualified } : { owner: qualified }),
   };
 }
 
@@ -75,7 +81,12 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     expect(rules.map(describeRule)).toEqual([
       'ClusterRole rule 0: get,list,watch pods',
       'ClusterRole rule 1: get,list,watch replicasets.apps',
-      'ClusterRole rule 2: get,list,watch jobs.batch',
+      'ClusterRole rule 2: get,list,watch deployments.apps',
+      'ClusterRole rule 3: get,list,watch statefulsets.apps',
+      'ClusterRole rule 4: get,list,watch daemonsets.apps',
+      'ClusterRole rule 5: get,list,watch jobs.batch',
+      'ClusterRole rule 6: get,list,watch cronjobs.batch',
+      'ClusterRole rule 7: get,list,watch replicationcontrollers',
       'Role rule 0: create leases.coordination.k8s.io',
       'Role rule 1: get,update leases.coordination.k8s.io',
     ]);
@@ -93,16 +104,38 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     const remaining = grantedRules(copy).map((r) => r.rule);
     await awaitPermissions(token, namespace, baseline, permissions(remaining));
 
+    const expected = expectationFor(dropped.rule);
+    // A pod whose controller chain runs through the refused kind, so that its informer starts.
+    const chain = expected.owner
+      ? await chainThrough(adminKubeConfig(), namespace, expected.owner)
+      : undefined;
     const { args, env } = containerProcess(deploymentOf(copy), { name: `lp-${namespace}`, namespace });
     const op = startOperator(localArgs([...args, ...inCluster.args]), { ...env, ...inCluster.env });
     running.push(op);
-    const expected = expectationFor(dropped.rule);
 
     const failure = await op.waitFor((l) => l.msg === expected.msg, 60_000);
     expect(failure.level).toBe(50);
     expect(errorText(failure)).toMatch(expected.refused);
     const { probes } = await op.addresses();
-    if (expected.unsynced) {
+    if (chain && expected.owner) {
+      // The kind is the top of the pod's chain, with no lookup; one warning names the rule to grant.
+      const report = await op.waitFor(
+        (l) =>
+          (l.event === 'added' || l.event === 'workload_changed') &&
+          l.namespace === namespace &&
+          l.name === chain.pod &&
+          l.workloadKind === chain.kind &&
+          l.unresolvedOwnerKind === undefined,
+        60_000,
+      );
+      expect(report.workloadKind).toBe(chain.kind);
+      const warned = op.lines.filter((l) => l.level === 40 && l.resource === expected.owner);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ reason: 'refused' });
+      expect(String(warned[0]?.fix)).toMatch(/grant get, list, watch on resource/);
+      await op.waitFor((l) => l.msg === 'caches synced', 60_000);
+      expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    } else if (expected.unsynced) {
       // The other caches fill (the pod list can take a while on a busy machine); this one never does.
       const unsynced = expected.unsynced;
       let last = '';
