@@ -105,9 +105,11 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     await awaitPermissions(token, namespace, baseline, permissions(remaining));
 
     const expected = expectationFor(dropped.rule);
-    // A pod whose controller chain runs through the refused kind, so that its informer starts.
+    // A pod whose controller chain runs through the refused kind, so that its informer starts (in a
+    // namespace of its own: the operator's enforces the restricted Pod Security Standard).
+    const chainNamespace = expected.owner ? await createNamespace('lp-chain') : '';
     const chain = expected.owner
-      ? await chainThrough(adminKubeConfig(), namespace, expected.owner)
+      ? await chainThrough(adminKubeConfig(), chainNamespace, expected.owner)
       : undefined;
     const { args, env } = containerProcess(deploymentOf(copy), { name: `lp-${namespace}`, namespace });
     const op = startOperator(localArgs([...args, ...inCluster.args]), { ...env, ...inCluster.env });
@@ -122,7 +124,7 @@ describe('without any one of its rules, the operator fails visibly', async () =>
       const report = await op.waitFor(
         (l) =>
           (l.event === 'added' || l.event === 'workload_changed') &&
-          l.namespace === namespace &&
+          l.namespace === chainNamespace &&
           l.name === chain.pod &&
           l.workloadKind === chain.kind &&
           l.unresolvedOwnerKind === undefined,
