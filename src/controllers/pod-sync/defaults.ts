@@ -25,3 +25,9 @@ export const KIND_RETRY_MAX_MS = 300_000;
 
 /** Owner-reference cycles warned about are remembered up to this many, so each is warned about once. */
 export const MAX_REMEMBERED_CYCLES = 1_000;
+
+/**
+ * Distinct strings the owner view shares between cached owners (namespaces, controllers' kinds, names
+ * and uids) before its table starts over: 4,096 covers the controllers of a large cluster's owners.
+ */
+export const INTERNED_STRINGS = 4_096;
