@@ -160,6 +160,35 @@ describe('DiscoveryClient', () => {
 });
 
 describe('DynamicRESTMapper', () => {
+  it('does not forget a group for a version only the caller named', async () => {
+    const clock = new FakeClock();
+    const { client } = aggregatedServer([APPS]);
+    const mapper = new DynamicRESTMapper({
+      discovery: new DiscoveryClient(client),
+      clock,
+      minRefreshIntervalMs: 5_000,
+    });
+    await mapper.restMapping({ group: 'apps', kind: 'ReplicaSet' });
+    clock.step(5_000);
+    await expect(mapper.restMapping({ group: 'apps', kind: 'Bogus' }, 'v9')).rejects.toThrow(
+      NoKindMatchError,
+    );
+    clock.step(5_000);
+    await expect(mapper.restMapping({ group: 'apps', kind: 'Bogus' }, 'v1/extra')).rejects.toThrow(
+      NoKindMatchError,
+    );
+    expect(client.calls.map((c) => c.path)).toEqual([
+      '/api',
+      '/apis',
+      '/apis/apps/v1',
+      '/apis/apps/v9',
+      '/apis/apps/v1',
+    ]);
+    expect(mapper.cachedRESTMapping({ group: 'apps', kind: 'Deployment' })).toMatchObject({
+      resource: 'deployments',
+    });
+  });
+
   it('maps a kind to its resource and scope at the preferred version, from one discovery', async () => {
     const { client } = aggregatedServer([
       APPS,

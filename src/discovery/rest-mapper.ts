@@ -155,18 +155,21 @@ export class DynamicRESTMapper {
     const served = this.#groups.get(group);
     // A group the server does not serve has nothing to read: the kind is not served.
     if (!served) return;
-    const versions = new Set(served.versions.map((v) => v.version));
-    if (version) versions.add(version);
+    const known = new Set(served.versions.map((v) => v.version));
+    const versions = new Set(known);
+    if (version && !version.includes('/')) versions.add(version);
     for (const v of versions) {
       const groupVersion = group ? `${group}/${v}` : v;
       try {
         const list = await this.#discovery.serverResourcesForGroupVersion(groupVersion, signal);
-        let known = this.#resources.get(group);
-        if (!known) this.#resources.set(group, (known = new Map<string, APIResource[]>()));
-        known.set(v, list);
+        let cached = this.#resources.get(group);
+        if (!cached) this.#resources.set(group, (cached = new Map<string, APIResource[]>()));
+        cached.set(v, list);
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 404)) throw err;
-        // That version is gone: forget the group, so that the next miss reads discovery afresh.
+        // Only the caller's guess: nothing served there.
+        if (!known.has(v)) continue;
+        // A version discovery listed is gone: forget the group, so that the next miss reads discovery afresh.
         this.#groups.delete(group);
         this.#resources.delete(group);
         this.#log.debug({ groupVersion }, 'group version not served any more: group forgotten');
