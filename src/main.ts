@@ -10,6 +10,7 @@ import { parseCommandLine, usage, UsageError } from './config/flags.ts';
 import { podNamespace } from './config/pod-namespace.ts';
 import type { Settings } from './config/settings.ts';
 import { PodSyncController } from './controllers/pod-sync/pod-sync-controller.ts';
+import { DiscoveryClient, DynamicRESTMapper } from './discovery/index.ts';
 import { SharedInformerFactory } from './informers/index.ts';
 import { LeaderElector, LeaseLock, leaderElectionIdentity, RestLeaseClient } from './leaderelection/index.ts';
 import { createLogger } from './logging/logger.ts';
@@ -108,6 +109,8 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
   });
   const podSync = new PodSyncController({
     factory,
+    restMapper: new DynamicRESTMapper({ discovery: new DiscoveryClient(client), logger: log }),
+    ownerResources: settings.ownerResources,
     ...(settings.namespace ? { namespace: settings.namespace } : {}),
     ...(settings.labelSelector ? { labelSelector: settings.labelSelector } : {}),
     workers: settings.workers,
@@ -169,11 +172,11 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
 
     // Caches run on every replica, as controller-runtime's do, so a standby takes over warm.
     factory.start(informers.signal);
-    if (!(await factory.waitForCacheSync(shutdown.signal, settings.cacheSyncTimeoutMs))) {
+    if (!(await podSync.waitForCacheSync(shutdown.signal, settings.cacheSyncTimeoutMs))) {
       if (shutdown.signal.aborted) return 0;
       log.error(
         { timeoutMs: settings.cacheSyncTimeoutMs },
-        'caches did not sync in time: is the API server reachable, and may this identity list pods, replicasets and jobs?',
+        `caches did not sync in time (${podSync.unsyncedCaches().join(', ')}): is the API server reachable, and may this identity list pods?`,
       );
       return 1;
     }

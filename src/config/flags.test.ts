@@ -116,6 +116,28 @@ describe('parseCommandLine', () => {
     expect(usageError(['extra'])).toContain('unexpected argument "extra"');
   });
 
+  it('takes --owner-resources as a comma-separated list of group-qualified resources', () => {
+    expect(settings([]).ownerResources).toEqual([
+      'replicasets.apps',
+      'deployments.apps',
+      'statefulsets.apps',
+      'daemonsets.apps',
+      'jobs.batch',
+      'cronjobs.batch',
+      'replicationcontrollers',
+    ]);
+    expect(
+      settings(['--owner-resources=replicasets.apps, widgets.example.com,replicasets.apps']).ownerResources,
+    ).toEqual(['replicasets.apps', 'widgets.example.com']);
+    expect(settings(['--owner-resources=']).ownerResources).toEqual([]);
+    expect(settings([], { POD_SYNC_OWNER_RESOURCES: 'jobs.batch' }).ownerResources).toEqual(['jobs.batch']);
+    expect(usageError(['--owner-resources=ReplicaSet.apps'])).toBe(
+      'invalid value "ReplicaSet.apps" for --owner-resources: want a comma-separated list of group-qualified resources such as replicasets.apps',
+    );
+    expect(usageError(['--owner-resources=*'])).toContain('--owner-resources');
+    expect(usage()).toContain('(default "replicasets.apps,deployments.apps,');
+  });
+
   it("enforces client-go's leader election rule: lease duration > renew deadline > 1.2 x retry period", () => {
     expect(usageError(['--leader-election-lease-duration=10s'])).toContain(
       '--leader-election-lease-duration (10s) must be greater than --leader-election-renew-deadline (10s)',

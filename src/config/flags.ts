@@ -73,6 +73,8 @@ function describe(flag: FlagSpec): string {
       return 'host:port, :port, or 0 to disable';
     case 'enum':
       return `one of ${(flag.values ?? []).join(', ')}`;
+    case 'list':
+      return `a comma-separated list of ${flag.item?.description ?? 'values'}`;
     case 'string':
       return 'a string';
   }
@@ -106,6 +108,14 @@ function convert(flag: FlagSpec, raw: string, source: string): unknown {
       return raw === '0' || isBindAddress(raw) ? raw : bad();
     case 'enum':
       return flag.values?.includes(raw) ? raw : bad();
+    case 'list': {
+      const items = raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+      if (flag.item && !items.every((item) => flag.item?.pattern.test(item))) bad();
+      return [...new Set(items)];
+    }
   }
 }
 
@@ -134,7 +144,10 @@ function checkLeaderElectionTimings(s: Settings): void {
 export function usage(): string {
   const rows = FLAGS.map((f) => {
     const def = f.kind === 'duration' ? formatDuration(f.default as number) : String(f.default);
-    const shown = def === '' ? '' : ` (default ${JSON.stringify(f.kind === 'duration' ? def : f.default)})`;
+    const shown =
+      def === ''
+        ? ''
+        : ` (default ${JSON.stringify(f.kind === 'duration' || f.kind === 'list' ? def : f.default)})`;
     const env = f.env ? ` [$${f.env}]` : '';
     const value = f.kind === 'bool' ? '' : ` ${f.kind === 'enum' ? 'value' : f.kind}`;
     return `  --${f.flag}${value}\n        ${f.help}${shown}${env}`;

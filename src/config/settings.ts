@@ -1,5 +1,7 @@
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
 import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
+import { OWNER_RESOURCES } from '../controllers/pod-sync/defaults.ts';
+import { GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/owner-resources.ts';
 import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
 import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/in-cluster.ts';
@@ -11,6 +13,7 @@ export interface Settings {
   serviceAccountDir: string;
   namespace: string;
   labelSelector: string;
+  ownerResources: readonly string[];
   workers: number;
   maxRetries: number;
   retryBaseDelayMs: number;
@@ -34,7 +37,7 @@ export interface Settings {
   logFormat: LogFormat;
 }
 
-export type FlagKind = 'string' | 'int' | 'number' | 'duration' | 'bool' | 'address' | 'enum';
+export type FlagKind = 'string' | 'int' | 'number' | 'duration' | 'bool' | 'address' | 'enum' | 'list';
 
 export interface FlagSpec {
   flag: string;
@@ -47,6 +50,8 @@ export interface FlagSpec {
   /** Smallest accepted value for int, number and duration. */
   min?: number;
   values?: readonly string[];
+  /** For a list: what each comma-separated item must match, and how to say it. */
+  item?: { pattern: RegExp; description: string };
 }
 
 function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }): FlagSpec {
@@ -96,6 +101,17 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'string',
     default: '',
     help: 'watch only pods matching this label selector',
+  }),
+  spec({
+    flag: 'owner-resources',
+    key: 'ownerResources',
+    kind: 'list',
+    default: OWNER_RESOURCES,
+    item: {
+      pattern: GROUP_RESOURCE_PATTERN,
+      description: 'group-qualified resources such as replicasets.apps',
+    },
+    help: "owner kinds whose objects may be watched (metadata only) to find a pod's top-level controller; other kinds are a top, not looked up",
   }),
   // Syncs read only caches and take microseconds; 2 workers keep one slow key from holding up the rest.
   spec({ flag: 'workers', key: 'workers', kind: 'int', default: 2, min: 1, help: 'concurrent pod syncs' }),

@@ -83,6 +83,31 @@ describe('SharedInformerFactory', () => {
     await f.shutdown();
   });
 
+  it('starts an informer asked for after start at once with startNewInformers, and stops it with the rest', async () => {
+    const { factory: f, client } = factory();
+    f.informerFor(JOBS);
+    f.startNewInformers();
+    await flush();
+    expect(client.count('watch')).toBe(0);
+    const controller = new AbortController();
+    f.start(controller.signal);
+    await flush();
+    f.informerFor(REPLICASETS, { metadataOnly: true });
+    f.startNewInformers();
+    await flush();
+    expect(client.calls.filter((c) => c.verb === 'watch').map((c) => c.path)).toEqual([
+      '/apis/batch/v1/jobs',
+      '/apis/apps/v1/replicasets',
+    ]);
+    controller.abort();
+    await f.shutdown();
+    expect(client.watches.every((w) => w.closed)).toBe(true);
+    f.informerFor(PODS);
+    f.startNewInformers();
+    await flush();
+    expect(client.count('watch')).toBe(2);
+  });
+
   it('waits for the caches of started informers, polling every 100 ms', async () => {
     const { factory: f, client, clock } = factory();
     let releaseList: () => void = () => undefined;

@@ -52,6 +52,8 @@ export class SharedInformerFactory {
   readonly #runs: Promise<void>[] = [];
   /** Aborted by shutdown(), so it can stop informers whose start signal is still live. */
   readonly #stop = new AbortController();
+  /** The signal of the last start(), for startNewInformers(). */
+  #running: AbortSignal | undefined;
 
   constructor(opts: SharedInformerFactoryOptions) {
     this.#client = opts.client;
@@ -112,6 +114,7 @@ export class SharedInformerFactory {
   start(signal: AbortSignal): void {
     if (this.#stop.signal.aborted) throw new Error('informer factory is shut down');
     const stop = AbortSignal.any([signal, this.#stop.signal]);
+    this.#running = stop;
     for (const entry of this.#informers.values()) {
       if (entry.started) continue;
       entry.started = true;
@@ -124,6 +127,16 @@ export class SharedInformerFactory {
         }),
       );
     }
+  }
+
+  /**
+   * Starts the informers created since the last start(), with that start's signal: informers asked
+   * for on demand run at once, as controller-runtime's cache starts them. Does nothing before start().
+   */
+  startNewInformers(): void {
+    const running = this.#running;
+    if (!running || running.aborted) return;
+    this.start(running);
   }
 
   /** True once every started informer has synced; polls every 100 ms; false on timeout or abort. */

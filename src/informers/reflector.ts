@@ -71,6 +71,8 @@ export interface ReflectorOptions<T> {
   random?: () => number;
   /** Called after each completed list, paged or streamed. */
   onList?: (reason: ListReason, method: ListMethod) => void;
+  /** Called with the error of each failed list (an ApiError 403 when RBAC refuses it), before the backoff. */
+  onListError?: (err: unknown) => void;
 }
 
 interface WatchOutcome {
@@ -108,6 +110,7 @@ export class Reflector<T> {
   readonly #random: () => number;
   readonly #backoff: Backoff;
   readonly #onList: ((reason: ListReason, method: ListMethod) => void) | undefined;
+  readonly #onListError: ((err: unknown) => void) | undefined;
   #resourceVersion: string | undefined;
   #eventsSinceList = 0;
   #running = false;
@@ -122,6 +125,7 @@ export class Reflector<T> {
     this.#random = options.random ?? Math.random;
     this.#backoff = new Backoff(this.#clock, this.#timings.backoff, this.#random);
     this.#onList = options.onList;
+    this.#onListError = options.onListError;
   }
 
   /** The resourceVersion of the last list, event or bookmark applied. */
@@ -188,6 +192,7 @@ export class Reflector<T> {
           // message naming the verb and resource. The cache stays unsynced, so /readyz stays 503.
           if (isDenied(err)) this.#log.error({ err, delayMs }, 'list failed: access denied');
           else this.#log.warn({ err, delayMs }, 'list failed');
+          this.#onListError?.(err);
         } else if (isGone(err)) {
           listReason = 'expired';
           // A 410 before any event since the list is not worth an immediate second list.

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.ts';
+import { ApiError, isDenied } from '../client/errors.ts';
 import { FakeRestClient } from '../client/fake-rest-client.ts';
 import { METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT } from './list-watch.ts';
 import { objectKey } from './object-key.ts';
@@ -115,6 +116,36 @@ describe('SharedIndexInformer', () => {
     expect(informer.hasSynced()).toBe(true);
     expect(registration.hasSynced()).toBe(true);
     expect(informer.lastSyncResourceVersion()).toBe('10');
+  });
+
+  it('hands each failed list to its list error handlers, then retries after the backoff', async () => {
+    const { informer, client, clock, run } = setup([pod('a', '1')]);
+    const serve = client.listHandler;
+    let refuse = true;
+    client.listHandler = (path, query) => {
+      if (refuse)
+        throw new ApiError(403, {
+          kind: 'Status',
+          code: 403,
+          reason: 'Forbidden',
+          message: 'pods is forbidden',
+        });
+      return serve(path, query);
+    };
+    const errors: unknown[] = [];
+    informer.addListErrorHandler((err) => errors.push(err));
+    informer.addListErrorHandler(() => {
+      throw new Error('a throwing handler is logged, not fatal');
+    });
+    await run();
+    expect(errors).toHaveLength(1);
+    expect(isDenied(errors[0])).toBe(true);
+    expect(informer.hasSynced()).toBe(false);
+    refuse = false;
+    clock.step(60_000);
+    await flush();
+    expect(informer.hasSynced()).toBe(true);
+    expect(errors).toHaveLength(1);
   });
 
   it('calls handlers after the store holds the change, in event order', async () => {

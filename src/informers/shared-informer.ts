@@ -30,6 +30,11 @@ export interface SharedInformer<T extends KubeObject> {
   addEventHandler(h: ResourceHandlers<T>, options?: { resyncPeriodMs?: number }): Registration;
   /** True once the initial list has been delivered to every handler registered at the time. */
   hasSynced(): boolean;
+  /**
+   * Calls `handler` with the error of each failed list, e.g. an ApiError 403 when RBAC refuses the
+   * resource (client-go's SetWatchErrorHandler, for lists). The reflector retries after its backoff.
+   */
+  addListErrorHandler(handler: (err: unknown) => void): void;
   lastSyncResourceVersion(): string | undefined;
   /** Resolves after the signal aborts and the watch is closed. An informer runs once. */
   run(signal: AbortSignal): Promise<void>;
@@ -67,6 +72,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
   #listed = false;
   #synced = false;
   #started = false;
+  readonly #listErrorHandlers: ((err: unknown) => void)[] = [];
 
   constructor(options: SharedInformerOptions<T>) {
     const clock = options.clock ?? realClock;
@@ -107,6 +113,15 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
       onList: (reason, method) => {
         lists.inc({ resource: resourceLabel, reason, method });
       },
+      onListError: (err) => {
+        for (const handler of this.#listErrorHandlers) {
+          try {
+            handler(err);
+          } catch (thrown) {
+            this.#log.error({ err: thrown }, 'list error handler threw');
+          }
+        }
+      },
     });
   }
 
@@ -120,6 +135,10 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
       resyncMs = MIN_RESYNC_PERIOD_MS;
     }
     return this.#processor.add(handlers, resyncMs, this.#listed ? this.#indexer.list() : undefined);
+  }
+
+  addListErrorHandler(handler: (err: unknown) => void): void {
+    this.#listErrorHandlers.push(handler);
   }
 
   /** More indices; each is built over the cached objects once. */

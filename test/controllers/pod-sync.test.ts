@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { realClock } from '../../src/clock/clock.ts';
 import { HttpRestClient, type RestClient } from '../../src/client/index.ts';
 import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
+import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
 import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
 import {
@@ -57,6 +58,7 @@ async function startPodSync(
   });
   const podSync = new PodSyncController({
     factory,
+    restMapper: new DynamicRESTMapper({ discovery: new DiscoveryClient(client) }),
     namespace,
     logger,
     registry,
@@ -159,7 +161,7 @@ describe('pod sync controller against the real API server', () => {
     }
   });
 
-  it('resolves Pod -> ReplicaSet -> Deployment from the caches', async () => {
+  it('resolves Pod -> ReplicaSet -> Deployment from the caches it starts for them', async () => {
     const namespace = await createNamespace('sync-owner');
     const { lines } = await startPodSync(namespace);
     const { rsRef } = await createDeploymentAndReplicaSet(namespace, 'web');
@@ -167,17 +169,22 @@ describe('pod sync controller against the real API server', () => {
       namespace,
       body: ownedPod('web-abc-1', rsRef),
     });
-    await eventually(async () => Promise.resolve(byEvent(lines, 'added', 'web-abc-1').length === 1));
-    expect(byEvent(lines, 'added', 'web-abc-1')[0]).toMatchObject({
-      workloadKind: 'Deployment',
-      workloadName: 'web',
-    });
+    // The first pod naming a ReplicaSet starts the ReplicaSet cache, whose ReplicaSet starts the
+    // Deployment cache: the report comes at once, the resolved workload once they have listed.
+    const resolved = (l: LogLine) =>
+      (l.event === 'added' || l.event === 'workload_changed') &&
+      l.name === 'web-abc-1' &&
+      l.unresolvedOwnerKind === undefined;
+    await eventually(async () => Promise.resolve(lines.some(resolved)));
+    expect(lines.find(resolved)).toMatchObject({ workloadKind: 'Deployment', workloadName: 'web' });
+    expect(byEvent(lines, 'added', 'web-abc-1')).toHaveLength(1);
   });
 
-  it('retries while the ReplicaSet has not reached the cache, then resolves it', async () => {
+  it('reports a pod at once while its ReplicaSet has not reached the cache, then its resolved workload', async () => {
     const namespace = await createNamespace('sync-late');
     // ReplicaSet watch events reach this controller 3 s late, as from a lagging informer.
-    const { lines, metric } = await startPodSync(namespace, {
+    const { lines } = await startPodSync(namespace, {
+      baseDelayMs: 1_000,
       wrap: (c) => delayWatchEvents(c, '/replicasets', 3_000),
     });
     const { rsRef } = await createDeploymentAndReplicaSet(namespace, 'late');
@@ -186,58 +193,32 @@ describe('pod sync controller against the real API server', () => {
       body: ownedPod('late-1', rsRef),
     });
 
-    await eventually(async () => Promise.resolve(byEvent(lines, 'added', 'late-1').length === 1), 20_000);
+    await eventually(async () => Promise.resolve(byEvent(lines, 'added', 'late-1').length === 1));
+    expect(byEvent(lines, 'added', 'late-1')[0]).toMatchObject({
+      workloadKind: 'ReplicaSet',
+      workloadName: 'late-abc',
+      unresolvedOwnerKind: 'ReplicaSet',
+      unresolvedOwnerName: 'late-abc',
+      unresolvedOwnerUid: rsRef.uid,
+    });
+    await eventually(
+      async () =>
+        Promise.resolve(
+          byEvent(lines, 'workload_changed', 'late-1').some(
+            (l) => l.workloadKind === 'Deployment' && l.unresolvedOwnerKind === undefined,
+          ),
+        ),
+      20_000,
+    );
     const retries = lines.filter((l) => l.msg === 'sync failed, retrying' && l.key === `${namespace}/late-1`);
     expect(retries.length).toBeGreaterThanOrEqual(1);
     expect(String((retries[0]?.err as { message?: string }).message)).toContain(
-      `ReplicaSet ${namespace}/late-abc`,
+      `ReplicaSet.apps ${namespace}/late-abc`,
     );
-    expect(byEvent(lines, 'added', 'late-1')[0]).toMatchObject({
-      workloadKind: 'Deployment',
-      workloadName: 'late',
-    });
-    expect(await metric('pod_sync_operator_dropped_keys_total', { controller: 'pod-sync' })).toBe(0);
-  });
-
-  it('drops a pod whose ReplicaSet never appears after exactly 5 requeues with growing delays', async () => {
-    const namespace = await createNamespace('sync-drop');
-    const { lines, metric } = await startPodSync(namespace, { baseDelayMs: 100 });
-    const ghost = {
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      name: 'ghost',
-      uid: '6f1b9a4e-0000-4000-8000-000000000001',
-      controller: true,
-    };
-    await core.createNamespacedPod({
-      namespace,
-      body: ownedPod('orphan', ghost),
-    });
-    const key = `${namespace}/orphan`;
-
-    await eventually(async () => Promise.resolve(lines.some((l) => l.level === 50 && l.key === key)), 20_000);
-    const retries = lines.filter((l) => l.msg === 'sync failed, retrying' && l.key === key);
-    expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 5]);
-    const times = [...retries, lines.find((l) => l.level === 50 && l.key === key)].map((l) =>
-      Number(l?.time),
-    );
-    const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
-    // 100, 200, 400, 800, 1600 ms nominal; timers only ever fire late.
-    gaps.forEach((gap, i) => {
-      expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 5);
-    });
-    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThan(gaps[i - 1] ?? 0);
-    const dropped = lines.find((l) => l.level === 50 && l.key === key);
-    expect(dropped).toMatchObject({
-      msg: 'dropping key out of the queue after its last retry',
-      retries: 5,
-      controller: 'pod-sync',
-    });
-    expect(await metric('pod_sync_operator_dropped_keys_total', { controller: 'pod-sync' })).toBe(1);
-    expect(await metric('controller_runtime_reconcile_errors_total', { controller: 'pod-sync' })).toBe(6);
-
-    await realClock.sleep(2_000);
-    expect(lines.filter((l) => l.msg === 'sync failed, retrying' && l.key === key)).toHaveLength(5);
+    const changes = byEvent(lines, 'workload_changed', 'late-1');
+    expect(changes.at(-1)).toMatchObject({ workloadKind: 'Deployment', workloadName: 'late' });
+    // The report did not wait: the pod was added exactly once, before its owner resolved.
+    expect(byEvent(lines, 'added', 'late-1')).toHaveLength(1);
   });
 });
 

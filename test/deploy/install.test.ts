@@ -201,22 +201,25 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
     // In its own namespace: the ClusterRole and the Role; anywhere else: the ClusterRole only.
     await awaitPermissions(token, DEPLOY_NAMESPACE, baseline, all);
     await awaitPermissions(token, elsewhere, baseline, cluster);
-    expect([...all].sort()).toEqual([
-      'create leases.coordination.k8s.io',
-      'create subjectaccessreviews.authorization.k8s.io',
-      'create tokenreviews.authentication.k8s.io',
-      'get jobs.batch',
-      'get leases.coordination.k8s.io/pod-sync-operator',
-      'get pods',
-      'get replicasets.apps',
-      'list jobs.batch',
-      'list pods',
-      'list replicasets.apps',
-      'update leases.coordination.k8s.io/pod-sync-operator',
-      'watch jobs.batch',
-      'watch pods',
-      'watch replicasets.apps',
-    ]);
+    const owners = [
+      'cronjobs.batch',
+      'daemonsets.apps',
+      'deployments.apps',
+      'jobs.batch',
+      'replicasets.apps',
+      'replicationcontrollers',
+      'statefulsets.apps',
+    ];
+    expect([...all].sort()).toEqual(
+      [
+        'create leases.coordination.k8s.io',
+        'create subjectaccessreviews.authorization.k8s.io',
+        'create tokenreviews.authentication.k8s.io',
+        'get leases.coordination.k8s.io/pod-sync-operator',
+        'update leases.coordination.k8s.io/pod-sync-operator',
+        ...['pods', ...owners].flatMap((r) => ['get', 'list', 'watch'].map((verb) => `${verb} ${r}`)),
+      ].sort(),
+    );
 
     // The same, as a user checks it with kubectl.
     const as = `--as=system:serviceaccount:${DEPLOY_NAMESPACE}:${SERVICE_ACCOUNT}`;
@@ -317,13 +320,44 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
     // Pods in two namespaces of their own, one of them owned through a ReplicaSet by a Deployment and one
     // through a Job by a CronJob: workload resolution works with read access to metadata only.
     const [one, two] = [await createNamespace('deploy-a'), await createNamespace('deploy-b')];
+    // The owners at the top exist too: the operator looks every kind of the chain up (paused and
+    // suspended, so that a controller manager, where one runs, leaves them be).
+    const web = await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: two,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          paused: true,
+          replicas: 0,
+          selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [PAUSE] } },
+        },
+      },
+    });
+    const nightly = await admin.makeApiClient(BatchV1Api).createNamespacedCronJob({
+      namespace: two,
+      body: {
+        metadata: { name: 'nightly' },
+        spec: {
+          schedule: '0 3 * * *',
+          suspend: true,
+          jobTemplate: { spec: { template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } } },
+        },
+      },
+    });
     const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
       namespace: two,
       body: {
         metadata: {
           name: 'web-6f7c9',
           ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-deploy', controller: true },
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: 'web',
+              uid: web.metadata?.uid ?? '',
+              controller: true,
+            },
           ],
         },
         spec: {
@@ -338,10 +372,16 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
         metadata: {
           name: 'nightly-29000000',
           ownerReferences: [
-            { apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'u-cron', controller: true },
+            {
+              apiVersion: 'batch/v1',
+              kind: 'CronJob',
+              name: 'nightly',
+              uid: nightly.metadata?.uid ?? '',
+              controller: true,
+            },
           ],
         },
-        spec: { template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } },
+        spec: { suspend: true, template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } },
       },
     });
     const owned = (name: string, owner: V1ReplicaSet | V1Job) => {
@@ -369,15 +409,22 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
 
     const added = (namespace: string, name: string) => (l: Record<string, unknown>) =>
       l.event === 'added' && l.namespace === namespace && l.name === name;
+    // Reported at once; the workload resolved in that report, or in a workload_changed line once the
+    // owner caches (started when the pod named their kinds) have listed.
+    const resolved = (namespace: string, name: string, kind: string) => (l: Record<string, unknown>) =>
+      (l.event === 'added' || l.event === 'workload_changed') &&
+      l.namespace === namespace &&
+      l.name === name &&
+      l.workloadKind === kind &&
+      l.unresolvedOwnerKind === undefined;
     expect(await leading.op.waitFor(added(one, 'plain'), 30_000)).toMatchObject({ workloadKind: 'none' });
-    expect(await leading.op.waitFor(added(two, 'web-6f7c9-abcde'), 30_000)).toMatchObject({
-      workloadKind: 'Deployment',
+    expect(await leading.op.waitFor(added(two, 'web-6f7c9-abcde'), 30_000)).toBeDefined();
+    expect(await leading.op.waitFor(resolved(two, 'web-6f7c9-abcde', 'Deployment'), 30_000)).toMatchObject({
       workloadName: 'web',
     });
-    expect(await leading.op.waitFor(added(two, 'nightly-29000000-xyz12'), 30_000)).toMatchObject({
-      workloadKind: 'CronJob',
-      workloadName: 'nightly',
-    });
+    expect(
+      await leading.op.waitFor(resolved(two, 'nightly-29000000-xyz12', 'CronJob'), 30_000),
+    ).toMatchObject({ workloadName: 'nightly' });
     // The standby syncs nothing; nobody logged an error (a refused request would be one).
     expect(standby.op.lines.filter((l) => l.event !== undefined)).toEqual([]);
     for (const { op } of replicas) expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);

@@ -1,14 +1,17 @@
 // Every rule deploy/ grants is needed, and its absence shows: install a copy of deploy/ without one rule
 // (in a namespace of its own), run the operator as that copy's ServiceAccount, and expect an error line
-// naming the refused verb and resource, and /readyz 503 while a cache cannot fill, or a scrape of the
-// secure /metrics answered 500 when the operator may not review tokens or access.
+// naming the refused verb and resource. Without pods, /readyz stays 503 while that cache cannot fill;
+// without an owner kind, a pod whose chain runs through it reports that kind as its workload, one
+// warning names the RBAC rule it needs, and the replica is ready (an owner cache never holds readiness);
+// without a review rule, a scrape of the secure /metrics is answered 500.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import type { LogLine } from '../helpers/logs.ts';
 import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { chainThrough } from '../helpers/owners.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
   SERVICE_ACCOUNT,
@@ -33,8 +36,10 @@ afterEach(async () => {
 interface Expectation {
   msg: string;
   refused: RegExp;
-  /** The cache /readyz names as not synced; none when the rule is about the Lease or the reviews. */
+  /** The cache /readyz names as not synced: the pods'. */
   unsynced?: string;
+  /** An owner kind's resource ("replicasets.apps"): a top with no lookup, and ready. */
+  owner?: string;
   /** The answer to a scrape with a valid token, when the rule is about the reviews. */
   scrape?: { status: number; body: string };
 }
@@ -64,10 +69,11 @@ function expectationFor(rule: { apiGroups?: string[]; resources?: string[]; verb
       ),
     };
   }
+  const qualified = group ? `${resource}.${group}` : resource;
   return {
     msg: 'list failed: access denied',
     refused: new RegExp(`cannot list resource "${resource}" in API group "${group}" at the cluster scope`),
-    unsynced: group ? `${resource}.${group}` : resource,
+    ...(resource === 'pods' ? { unsynced: qualified } : { owner: qualified }),
   };
 }
 
@@ -93,7 +99,12 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     expect(rules.map(describeRule)).toEqual([
       'ClusterRole pod-sync-operator rule 0: get,list,watch pods',
       'ClusterRole pod-sync-operator rule 1: get,list,watch replicasets.apps',
-      'ClusterRole pod-sync-operator rule 2: get,list,watch jobs.batch',
+      'ClusterRole pod-sync-operator rule 2: get,list,watch deployments.apps',
+      'ClusterRole pod-sync-operator rule 3: get,list,watch statefulsets.apps',
+      'ClusterRole pod-sync-operator rule 4: get,list,watch daemonsets.apps',
+      'ClusterRole pod-sync-operator rule 5: get,list,watch jobs.batch',
+      'ClusterRole pod-sync-operator rule 6: get,list,watch cronjobs.batch',
+      'ClusterRole pod-sync-operator rule 7: get,list,watch replicationcontrollers',
       'Role pod-sync-operator-leader-election rule 0: create leases.coordination.k8s.io',
       'Role pod-sync-operator-leader-election rule 1: get,update leases.coordination.k8s.io',
       'ClusterRole pod-sync-operator-metrics-auth rule 0: create tokenreviews.authentication.k8s.io',
@@ -113,10 +124,16 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     const remaining = grantedRules(copy).map((r) => r.rule);
     await awaitPermissions(token, namespace, baseline, permissions(remaining));
 
+    const expected = expectationFor(dropped.rule);
+    // A pod whose controller chain runs through the refused kind, so that its informer starts (in a
+    // namespace of its own: the operator's enforces the restricted Pod Security Standard).
+    const chainNamespace = expected.owner ? await createNamespace('lp-chain') : '';
+    const chain = expected.owner
+      ? await chainThrough(adminKubeConfig(), chainNamespace, expected.owner)
+      : undefined;
     const { args, env } = containerProcess(deploymentOf(copy), { name: `lp-${namespace}`, namespace });
     const op = startOperator(localArgs([...args, ...inCluster.args]), { ...env, ...inCluster.env });
     running.push(op);
-    const expected = expectationFor(dropped.rule);
 
     if (expected.scrape) {
       // The replica runs and leads; only a scrape finds the missing grant.
@@ -130,6 +147,24 @@ describe('without any one of its rules, the operator fails visibly', async () =>
     expect(errorText(failure)).toMatch(expected.refused);
     const { probes } = await op.addresses();
     if (expected.scrape) {
+      expect((await fetch(`${probes}/readyz`)).status).toBe(200);
+    } else if (chain && expected.owner) {
+      // The kind is the top of the pod's chain, with no lookup; one warning names the rule to grant.
+      const report = await op.waitFor(
+        (l) =>
+          (l.event === 'added' || l.event === 'workload_changed') &&
+          l.namespace === chainNamespace &&
+          l.name === chain.pod &&
+          l.workloadKind === chain.kind &&
+          l.unresolvedOwnerKind === undefined,
+        60_000,
+      );
+      expect(report.workloadKind).toBe(chain.kind);
+      const warned = op.lines.filter((l) => l.level === 40 && l.resource === expected.owner);
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ reason: 'refused' });
+      expect(String(warned[0]?.fix)).toMatch(/grant get, list, watch on resource/);
+      await op.waitFor((l) => l.msg === 'caches synced', 60_000);
       expect((await fetch(`${probes}/readyz`)).status).toBe(200);
     } else if (expected.unsynced) {
       // The other caches fill (the pod list can take a while on a busy machine); this one never does.

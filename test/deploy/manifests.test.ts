@@ -210,7 +210,19 @@ describe('deploy/', () => {
     expect(pdb.spec?.minAvailable).toBe(1);
   });
 
-  it('grants read on pods, ReplicaSets and Jobs, the one Lease, token and access reviews, nothing else: no wildcard, no Secrets, no Events', () => {
+  it("grants read on exactly --owner-resources' default, besides pods", () => {
+    const clusterRole = only(objects, 'ClusterRole', 'pod-sync-operator') as V1ClusterRole;
+    const granted = (clusterRole.rules ?? []).flatMap((rule) =>
+      (rule.apiGroups ?? []).flatMap((group) =>
+        (rule.resources ?? []).map((resource) => (group ? `${resource}.${group}` : resource)),
+      ),
+    );
+    const defaults = FLAGS.find((f) => f.flag === 'owner-resources')?.default as string[];
+    expect(granted.filter((r) => r !== 'pods').sort()).toEqual([...defaults].sort());
+    expect(granted.filter((r) => r === 'pods')).toHaveLength(1);
+  });
+
+  it('grants read on pods and owners, the one Lease, token and access reviews, nothing else: no wildcard, no Secrets, no Events', () => {
     const roles = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role') as (
       V1ClusterRole | V1Role
     )[];

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { OWNER_RESOURCES } from '../../src/controllers/pod-sync/defaults.ts';
+import { parseGroupResource } from '../../src/controllers/pod-sync/owner-resources.ts';
 import {
   adminKubeConfig,
   createNamespace,
@@ -40,11 +42,12 @@ async function grantOperatorRbac(namespace: string): Promise<void> {
   await rbac.createClusterRole({
     body: {
       metadata: { name },
-      rules: [
-        { apiGroups: [''], resources: ['pods'], verbs: read },
-        { apiGroups: ['apps'], resources: ['replicasets'], verbs: read },
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: read },
-      ],
+      // Pods, and every owner kind --owner-resources allows by default: other tests' pods, in other
+      // namespaces, may be owned through any of them.
+      rules: ['pods', ...OWNER_RESOURCES].map((qualified) => {
+        const { group, resource } = parseGroupResource(qualified);
+        return { apiGroups: [group], resources: [resource], verbs: read };
+      }),
     },
   });
   await rbac.createClusterRoleBinding({

@@ -1,22 +1,43 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import { realClock, type Clock } from '../../clock/clock.ts';
+import {
+  formatGroupKind,
+  parseGroupVersion,
+  type DynamicRESTMapper,
+  type GroupKind,
+} from '../../discovery/index.ts';
+import { CACHE_SYNC_POLL_MS } from '../../informers/defaults.ts';
 import type { SharedInformerFactory } from '../../informers/factory.ts';
 import { objectKey, splitKey } from '../../informers/object-key.ts';
 import type { SharedInformer } from '../../informers/shared-informer.ts';
-import { isTombstone, JOBS, PODS, REPLICASETS, type KubeObject } from '../../informers/types.ts';
+import { isTombstone, PODS } from '../../informers/types.ts';
 import { Controller, type ControllerOptions } from '../controller.ts';
+import { MAX_REMEMBERED_CYCLES, OWNER_RESOURCES } from './defaults.ts';
+import { OWNER_UID_INDEX, OwnerCaches } from './owner-caches.ts';
 import { podMetrics, type PodMetrics } from './pod-metrics.ts';
 import type { Pod } from './pod.ts';
 import { podSyncView } from './pod-view.ts';
 import { snapshot, transitions, type PodSnapshot, type Transition } from './transitions.ts';
-import { ownerUids, resolveWorkload, type OwnerCaches } from './workload.ts';
+import {
+  controllerOf,
+  OwnerNotCachedError,
+  ownerUids,
+  resolveWorkload,
+  sameWorkload,
+  type OwnerReference,
+  type Workload,
+} from './workload.ts';
 
 export const POD_SYNC_CONTROLLER = 'pod-sync';
-const OWNER_UID_INDEX = 'owner-uid';
 
 /** The generic controller's knobs (workers, retries, timeouts, clock, logger, registry) plus the scope. */
 export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile' | 'caches'> {
   factory: SharedInformerFactory;
+  /** Maps an owner's kind to its resource; refreshed on a miss. */
+  restMapper: Pick<DynamicRESTMapper, 'restMapping'>;
+  /** Group-qualified resources whose objects may be watched as owners; OWNER_RESOURCES by default. */
+  ownerResources?: readonly string[];
   /** Watch one namespace; all when absent. */
   namespace?: string;
   labelSelector?: string;
@@ -24,36 +45,56 @@ export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconc
 
 /**
  * Syncs each pod key against the caches only: logs the pod's lifecycle transitions since its last
- * sync, resolves its top-level workload, and remembers what it saw for the next sync.
+ * sync at once, with its top-level workload as far as the owner caches resolve it, and remembers what
+ * it saw for the next sync. A sync whose walk stops at an owner missing from the cache reports first,
+ * then fails, so that only the resolution is retried (client-go's 5 requeues, then the key is dropped;
+ * the pod stays reported with its workload unresolved). An owner that arrives later, or changes,
+ * re-syncs the pods below it.
  */
 export class PodSyncController {
   readonly controller: Controller;
   readonly pods: SharedInformer<Pod>;
-  readonly #owners: OwnerCaches;
-  /** Every cache a sync reads: pods, and the ReplicaSet and Job metadata for workload resolution. */
-  readonly #caches: readonly Pick<SharedInformer<KubeObject>, 'resource' | 'hasSynced'>[];
+  readonly owners: OwnerCaches;
+  readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: PodMetrics;
   /** Last synced state per key; the only memory the controller keeps outside the caches. */
   readonly #synced = new Map<string, PodSnapshot>();
+  /** Cycles already warned about, by their sorted uids. */
+  readonly #cycles = new Set<string>();
+  /** Readiness is latched: once the pods and the owner kinds met at start are in, it stays. */
+  #warm = false;
 
   constructor(options: PodSyncOptions) {
-    const { factory, namespace, labelSelector, ...controllerOptions } = options;
-    const scope = namespace ? { namespace } : {};
+    const { factory, namespace, labelSelector, restMapper, ownerResources, ...controllerOptions } = options;
+    this.#clock = options.clock ?? realClock;
+    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: POD_SYNC_CONTROLLER });
     this.pods = factory.informerFor<Pod>(PODS, {
-      ...scope,
+      ...(namespace ? { namespace } : {}),
       ...(labelSelector ? { labelSelector } : {}),
       indexers: { [OWNER_UID_INDEX]: ownerUids },
       // Only what a sync reads is cached: the rest of each Pod would be most of the heap.
       transform: podSyncView,
     });
-    // Owners matter only for their names and owner references: metadata is all we cache of them.
-    const replicaSets = factory.informerFor<KubeObject>(REPLICASETS, { ...scope, metadataOnly: true });
-    const jobs = factory.informerFor<KubeObject>(JOBS, { ...scope, metadataOnly: true });
-    this.#owners = { replicaSets: replicaSets.store, jobs: jobs.store };
-    this.#caches = [this.pods, replicaSets, jobs];
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: POD_SYNC_CONTROLLER });
-    this.#metrics = podMetrics(this.pods.store, options.registry);
+    this.owners = new OwnerCaches({
+      factory,
+      mapper: restMapper,
+      ownerResources: ownerResources ?? OWNER_RESOURCES,
+      namespace,
+      clock: this.#clock,
+      logger: this.#log,
+      onOwnerChanged: (uid) => {
+        this.#enqueueDependents(uid);
+      },
+      onKindChanged: (gk) => {
+        this.#enqueueWaitingFor(gk);
+      },
+    });
+    this.#metrics = podMetrics(
+      this.pods.store,
+      () => [...this.#synced.values()].map((s) => s.workload),
+      options.registry,
+    );
 
     this.controller = new Controller({
       name: POD_SYNC_CONTROLLER,
@@ -61,45 +102,64 @@ export class PodSyncController {
         this.sync(key);
         return Promise.resolve(undefined);
       },
-      caches: this.#caches,
+      caches: [{ hasSynced: () => this.hasSynced() }],
       ...controllerOptions,
     });
 
     const enqueue = (obj: Pod): void => {
       this.controller.enqueue(objectKey(obj));
     };
+    // Every replica starts the owner caches a pod's controller needs, so a standby takes over warm.
+    const demandOwner = (pod: Pod): void => {
+      const ref = controllerOf(pod);
+      if (ref) this.owners.demand(ref);
+    };
     this.pods.addEventHandler({
-      onAdd: enqueue,
+      onAdd: (pod) => {
+        demandOwner(pod);
+        enqueue(pod);
+      },
       onUpdate: (_old, pod) => {
+        demandOwner(pod);
         enqueue(pod);
       },
       onDelete: (obj) => {
         this.controller.enqueue(isTombstone(obj) ? obj.key : objectKey(obj));
       },
     });
-    // A pod that waited (or was dropped) for a late owner syncs again when the owner arrives or changes.
-    const enqueueOwned = (owner: KubeObject): void => {
-      const uid = owner.metadata?.uid;
-      if (uid) for (const pod of this.pods.store.byIndex(OWNER_UID_INDEX, uid)) enqueue(pod);
-    };
-    for (const informer of [replicaSets, jobs]) {
-      informer.addEventHandler({
-        onAdd: enqueueOwned,
-        onUpdate: (_old, owner) => {
-          enqueueOwned(owner);
-        },
-      });
-    }
   }
 
   /**
-   * The caches that have not synced yet, e.g. ["replicasets.apps"]; empty once every sync can run. For
-   * readiness: a replica whose owner caches cannot fill (RBAC) is not ready, even with its pods listed.
+   * True once the pods are cached and every owner kind met so far is settled (synced, refused, not
+   * watched or not served); then true for good. See unsyncedCaches.
+   */
+  hasSynced(): boolean {
+    if (this.#warm) return true;
+    if (!this.pods.hasSynced() || !this.owners.settled()) return false;
+    this.#warm = true;
+    return true;
+  }
+
+  /**
+   * What readiness still waits for, e.g. ["pods"] or ["replicasets.apps"]; empty once hasSynced().
+   * A replica becomes ready once its reports would carry resolved workloads: the pods are listed, and
+   * the owner kinds the first pods (and their owners) named are looked up and listed. A kind the API
+   * server refuses or does not serve counts as settled, and a kind met later never makes a ready
+   * replica unready: reports never wait for owners, so readiness must not either.
    */
   unsyncedCaches(): string[] {
-    return this.#caches
-      .filter((cache) => !cache.hasSynced())
-      .map(({ resource }) => (resource.group ? `${resource.resource}.${resource.group}` : resource.resource));
+    if (this.hasSynced()) return [];
+    return [...(this.pods.hasSynced() ? [] : ['pods']), ...this.owners.unsettled()];
+  }
+
+  /** Polls hasSynced() until true; false on timeout or abort. */
+  async waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
+    const deadline = this.#clock.now() + timeoutMs;
+    while (!this.hasSynced()) {
+      if (signal.aborted || this.#clock.now() >= deadline) return false;
+      await this.#clock.sleep(CACHE_SYNC_POLL_MS, signal).catch(() => undefined);
+    }
+    return true;
   }
 
   /** Runs the workers until `signal` aborts; the caller starts and stops the informer factory. */
@@ -107,7 +167,10 @@ export class PodSyncController {
     return this.controller.run(signal);
   }
 
-  /** One sync of one pod key. Throws OwnerNotCachedError while an owner is missing from the cache. */
+  /**
+   * One sync of one pod key: reports what changed since the last sync, then throws
+   * OwnerNotCachedError if the walk stopped at an owner missing from the cache.
+   */
   sync(key: string): void {
     const pod = this.pods.store.get(key);
     const previous = this.#synced.get(key);
@@ -130,10 +193,90 @@ export class PodSyncController {
       );
       last = undefined;
     }
-    const current = snapshot(pod, resolveWorkload(pod, this.#owners));
+    const { workload, cycle } = resolveWorkload(pod, this.owners);
+    if (cycle) this.#warnCycle(key, cycle);
+    const current = snapshot(pod, workload);
     for (const transition of transitions(last, pod, current))
       this.#logTransition(key, current, transition, pod);
+    if (last && !sameWorkload(last.workload, workload)) {
+      this.#log.info(
+        {
+          ...this.#reportFields(key, current),
+          event: 'workload_changed',
+          previousWorkloadKind: last.workload.kind,
+          previousWorkloadName: last.workload.name,
+        },
+        'pod workload changed',
+      );
+    }
     this.#synced.set(key, current);
+    const missing = workload.unresolved;
+    if (missing) {
+      throw new OwnerNotCachedError(
+        `${formatGroupKind({ group: parseGroupVersion(missing.apiVersion).group, kind: missing.kind })} ` +
+          `${pod.metadata?.namespace ?? ''}/${missing.name} (uid ${missing.uid}) in the pod's controller chain: ${missing.reason}`,
+      );
+    }
+  }
+
+  /** Enqueues the pods below an owner: its pods, and those of its dependents, any depth down. */
+  #enqueueDependents(uid: string): void {
+    const seen = new Set([uid]);
+    const pending = [uid];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      for (const pod of this.pods.store.byIndex(OWNER_UID_INDEX, next))
+        this.controller.enqueue(objectKey(pod));
+      for (const owner of this.owners.dependents(next)) {
+        const ownerUid = owner.metadata?.uid;
+        if (ownerUid && !seen.has(ownerUid)) {
+          seen.add(ownerUid);
+          pending.push(ownerUid);
+        }
+      }
+    }
+  }
+
+  /** Enqueues the pods whose last sync stopped at an owner of that kind. */
+  #enqueueWaitingFor(gk: GroupKind): void {
+    for (const [key, { workload }] of this.#synced) {
+      const owner = workload.unresolved;
+      if (owner?.kind === gk.kind && parseGroupVersion(owner.apiVersion).group === gk.group)
+        this.controller.enqueue(key);
+    }
+  }
+
+  #warnCycle(key: string, cycle: readonly OwnerReference[]): void {
+    const id = cycle
+      .map((ref) => ref.uid)
+      .sort()
+      .join(',');
+    if (this.#cycles.has(id)) return;
+    if (this.#cycles.size >= MAX_REMEMBERED_CYCLES) this.#cycles.clear();
+    this.#cycles.add(id);
+    this.#log.warn(
+      {
+        key,
+        cycle: cycle.map(
+          (ref) =>
+            `${formatGroupKind({ group: parseGroupVersion(ref.apiVersion).group, kind: ref.kind })}/${ref.name}`,
+        ),
+      },
+      'owner references form a cycle: the walk stops at the last owner before the repeat',
+    );
+  }
+
+  #reportFields(key: string, state: PodSnapshot): Record<string, unknown> {
+    const { namespace = '', name } = splitKey(key);
+    return {
+      key,
+      namespace,
+      name,
+      uid: state.uid,
+      ...workloadFields(state.workload),
+      node: state.node,
+      phase: state.phase,
+      ready: state.ready,
+    };
   }
 
   #logTransition(
@@ -144,18 +287,9 @@ export class PodSyncController {
   ): void {
     this.#metrics.transitions.inc({ type: transition.type });
     const { type, ...details } = transition;
-    const { namespace = '', name } = splitKey(key);
     this.#log.info(
       {
-        key,
-        namespace,
-        name,
-        uid: state.uid,
-        workloadKind: state.workload.kind,
-        workloadName: state.workload.name,
-        node: state.node,
-        phase: state.phase,
-        ready: state.ready,
+        ...this.#reportFields(key, state),
         event: type,
         ...details,
         ...(pod ? {} : { lastSeenUid: state.uid }),
@@ -173,6 +307,18 @@ const MESSAGES: Record<Transition['type'] | 'deleted', string> = {
   container_restarted: 'container restarted',
   deleted: 'pod does not exist anymore',
 };
+
+/** workloadKind and workloadName; with unresolvedOwnerKind, -Name, -Uid when the walk stopped at a missing owner. */
+function workloadFields(workload: Workload): Record<string, string> {
+  const fields: Record<string, string> = { workloadKind: workload.kind, workloadName: workload.name };
+  const owner = workload.unresolved;
+  if (owner) {
+    fields.unresolvedOwnerKind = owner.kind;
+    fields.unresolvedOwnerName = owner.name;
+    fields.unresolvedOwnerUid = owner.uid;
+  }
+  return fields;
+}
 
 function podFields(pod: Pod): Record<string, string> {
   return {

@@ -1,100 +1,148 @@
 import { describe, expect, it } from 'vitest';
-import type { Store } from '../../informers/store.ts';
 import type { KubeObject } from '../../informers/types.ts';
-import { NO_WORKLOAD, OwnerNotCachedError, resolveWorkload, type OwnerCaches } from './workload.ts';
+import {
+  controllerUid,
+  NO_WORKLOAD,
+  resolveWorkload,
+  sameWorkload,
+  type OwnerLookup,
+  type OwnerLookups,
+  type OwnerReference,
+} from './workload.ts';
 
-function storeOf(objects: KubeObject[]): Store<KubeObject> {
-  const byKey = new Map(objects.map((o) => [`${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`, o]));
-  return {
-    get: (key) => byKey.get(key),
-    list: () => [...byKey.values()],
-    listKeys: () => [...byKey.keys()],
-    byIndex: () => [],
-    get size() {
-      return byKey.size;
-    },
-  };
-}
-
-const ref = (apiVersion: string, kind: string, name: string, uid: string) => ({
+const ref = (apiVersion: string, kind: string, name: string, uid: string, controller = true) => ({
   apiVersion,
   kind,
   name,
   uid,
-  controller: true,
+  controller,
 });
 
 function owned(
   name: string,
-  owner?: ReturnType<typeof ref>,
-  extra: ReturnType<typeof ref>[] = [],
+  owner?: OwnerReference,
+  extra: OwnerReference[] = [],
+  uid = `uid-${name}`,
 ): KubeObject {
+  return { metadata: { name, namespace: 'ns', uid, ownerReferences: [...extra, ...(owner ? [owner] : [])] } };
+}
+
+/** Caches holding `objects` (by kind and name), watching every kind but `unwatched`. */
+function caches(
+  objects: Record<string, KubeObject>,
+  unwatched: string[] = [],
+): OwnerLookups & { asked: string[] } {
+  const asked: string[] = [];
   return {
-    metadata: {
-      name,
-      namespace: 'ns',
-      uid: `uid-${name}`,
-      ownerReferences: [...extra, ...(owner ? [owner] : [])],
+    asked,
+    lookup(r: OwnerReference, namespace: string): OwnerLookup {
+      asked.push(`${r.kind}/${namespace}/${r.name}`);
+      if (unwatched.includes(r.kind)) return { state: 'unwatched' };
+      const owner = objects[`${r.kind}/${r.name}`];
+      if (!owner) return { state: 'missing', reason: 'not in the cache' };
+      if (owner.metadata?.uid !== r.uid) return { state: 'missing', reason: 'another uid' };
+      return { state: 'cached', owner };
     },
   };
 }
 
-function caches(replicaSets: KubeObject[] = [], jobs: KubeObject[] = []): OwnerCaches {
-  return { replicaSets: storeOf(replicaSets), jobs: storeOf(jobs) };
-}
-
 describe('resolveWorkload', () => {
-  it('walks Pod -> ReplicaSet -> Deployment', () => {
-    const rs = owned('web-abc', ref('apps/v1', 'Deployment', 'web', 'uid-web'));
-    const pod = owned('web-abc-1', ref('apps/v1', 'ReplicaSet', 'web-abc', 'uid-web-abc'));
-    expect(resolveWorkload(pod, caches([rs]))).toEqual({ kind: 'Deployment', name: 'web' });
+  it('walks any kinds to any depth: Pod -> ReplicaSet -> Widget -> Gadget', () => {
+    const gadget = owned('top');
+    const widget = owned('middle', ref('b.example.com/v1', 'Gadget', 'top', 'uid-top'));
+    const rs = owned('rs', ref('a.example.com/v1', 'Widget', 'middle', 'uid-middle'));
+    const pod = owned('p', ref('apps/v1', 'ReplicaSet', 'rs', 'uid-rs'));
+    const c = caches({ 'Gadget/top': gadget, 'Widget/middle': widget, 'ReplicaSet/rs': rs });
+    expect(resolveWorkload(pod, c)).toEqual({ workload: { kind: 'Gadget', name: 'top' } });
+    expect(c.asked).toEqual(['ReplicaSet/ns/rs', 'Widget/ns/middle', 'Gadget/ns/top']);
   });
 
-  it('stops at a ReplicaSet that no Deployment controls', () => {
-    const rs = owned('bare-rs');
-    const pod = owned('p', ref('apps/v1', 'ReplicaSet', 'bare-rs', 'uid-bare-rs'));
-    expect(resolveWorkload(pod, caches([rs]))).toEqual({ kind: 'ReplicaSet', name: 'bare-rs' });
-  });
-
-  it('walks Pod -> Job -> CronJob, and stops at a bare Job', () => {
-    const job = owned('nightly-123', ref('batch/v1', 'CronJob', 'nightly', 'uid-nightly'));
-    const bare = owned('once');
-    const c = caches([], [job, bare]);
-    expect(resolveWorkload(owned('p', ref('batch/v1', 'Job', 'nightly-123', 'uid-nightly-123')), c)).toEqual({
-      kind: 'CronJob',
-      name: 'nightly',
-    });
-    expect(resolveWorkload(owned('q', ref('batch/v1', 'Job', 'once', 'uid-once')), c)).toEqual({
-      kind: 'Job',
-      name: 'once',
-    });
-  });
-
-  it('takes StatefulSet, DaemonSet and unknown owners as the workload, and a pod without a controller as none', () => {
-    expect(resolveWorkload(owned('db-0', ref('apps/v1', 'StatefulSet', 'db', 'u1')), caches())).toEqual({
+  it('follows only the reference marked controller; a pod without one has no workload', () => {
+    const sts = owned('db');
+    const pod = owned('db-0', ref('apps/v1', 'StatefulSet', 'db', 'uid-db'), [
+      ref('apps/v1', 'ReplicaSet', 'other', 'uid-other', false),
+    ]);
+    expect(resolveWorkload(pod, caches({ 'StatefulSet/db': sts })).workload).toEqual({
       kind: 'StatefulSet',
       name: 'db',
     });
-    expect(resolveWorkload(owned('agent', ref('apps/v1', 'DaemonSet', 'agent', 'u2')), caches())).toEqual({
-      kind: 'DaemonSet',
-      name: 'agent',
-    });
-    expect(resolveWorkload(owned('x', ref('example.com/v1', 'Widget', 'w', 'u3')), caches())).toEqual({
-      kind: 'Widget',
-      name: 'w',
-    });
-    const notController = { ...ref('apps/v1', 'ReplicaSet', 'rs', 'u4'), controller: false };
-    expect(resolveWorkload(owned('solo', undefined, [notController]), caches())).toEqual(NO_WORKLOAD);
-    expect(resolveWorkload(owned('solo'), caches())).toEqual(NO_WORKLOAD);
+    const noController = owned('solo', undefined, [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u' },
+    ]);
+    expect(resolveWorkload(noController, caches({})).workload).toEqual(NO_WORKLOAD);
+    expect(resolveWorkload(owned('bare'), caches({})).workload).toEqual(NO_WORKLOAD);
   });
 
-  it('fails while the owning ReplicaSet or Job is not cached, or is cached under another uid', () => {
-    const pod = owned('p', ref('apps/v1', 'ReplicaSet', 'web-abc', 'uid-web-abc'));
-    expect(() => resolveWorkload(pod, caches())).toThrow(OwnerNotCachedError);
-    expect(() => resolveWorkload(pod, caches())).toThrow(/ReplicaSet ns\/web-abc \(uid uid-web-abc\)/);
-    const stale = { metadata: { name: 'web-abc', namespace: 'ns', uid: 'old-uid' } };
-    expect(() => resolveWorkload(pod, caches([stale]))).toThrow(OwnerNotCachedError);
-    const jobPod = owned('j', ref('batch/v1', 'Job', 'missing', 'uid-missing'));
-    expect(() => resolveWorkload(jobPod, caches())).toThrow(/Job ns\/missing/);
+  it('takes an unwatched kind as the top without looking further', () => {
+    const pod = owned('p', ref('apps/v1', 'ReplicaSet', 'rs', 'uid-rs'));
+    expect(resolveWorkload(pod, caches({}, ['ReplicaSet'])).workload).toEqual({
+      kind: 'ReplicaSet',
+      name: 'rs',
+    });
+  });
+
+  it('stops at an owner missing from the cache, or cached under another uid, and says which', () => {
+    const pod = owned('p', ref('apps/v1', 'ReplicaSet', 'rs', 'uid-rs'));
+    expect(resolveWorkload(pod, caches({})).workload).toEqual({
+      kind: 'ReplicaSet',
+      name: 'rs',
+      unresolved: {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: 'rs',
+        uid: 'uid-rs',
+        reason: 'not in the cache',
+      },
+    });
+    // The ReplicaSet was made again: same name, another uid.
+    const remade = owned('rs', ref('apps/v1', 'Deployment', 'web', 'uid-web'), [], 'uid-new');
+    expect(resolveWorkload(pod, caches({ 'ReplicaSet/rs': remade })).workload.unresolved?.reason).toBe(
+      'another uid',
+    );
+    // Resolved so far: the ReplicaSet, whose Deployment is missing.
+    const rs = owned('rs', ref('apps/v1', 'Deployment', 'web', 'uid-web'));
+    expect(resolveWorkload(pod, caches({ 'ReplicaSet/rs': rs })).workload).toMatchObject({
+      kind: 'Deployment',
+      name: 'web',
+      unresolved: { kind: 'Deployment', uid: 'uid-web' },
+    });
+  });
+
+  it('ends a cycle at the last owner before the repeat, and names the owners in it', () => {
+    const a = owned('a', ref('x.example.com/v1', 'Gadget', 'b', 'uid-b'));
+    const b = owned('b', ref('x.example.com/v1', 'Widget', 'a', 'uid-a'));
+    const pod = owned('p', ref('x.example.com/v1', 'Widget', 'a', 'uid-a'));
+    const c = caches({ 'Widget/a': a, 'Gadget/b': b });
+    const { workload, cycle } = resolveWorkload(pod, c);
+    expect(workload).toEqual({ kind: 'Gadget', name: 'b' });
+    expect(cycle?.map((r) => r.name)).toEqual(['a', 'b']);
+    expect(c.asked).toHaveLength(2);
+    // An owner that names itself.
+    const self = owned('s', ref('x.example.com/v1', 'Widget', 's', 'uid-s'));
+    const selfPod = owned('q', ref('x.example.com/v1', 'Widget', 's', 'uid-s'));
+    expect(resolveWorkload(selfPod, caches({ 'Widget/s': self }))).toMatchObject({
+      workload: { kind: 'Widget', name: 's' },
+      cycle: [{ name: 's' }],
+    });
+  });
+});
+
+describe('controllerUid and sameWorkload', () => {
+  it('index an owner by its controller only, and compare tops with their resolution', () => {
+    expect(
+      controllerUid(
+        owned('rs', ref('apps/v1', 'Deployment', 'd', 'u1'), [ref('v1', 'Node', 'n', 'u2', false)]),
+      ),
+    ).toEqual(['u1']);
+    expect(controllerUid(owned('bare'))).toEqual([]);
+    const unresolved = {
+      kind: 'ReplicaSet',
+      name: 'rs',
+      unresolved: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', reason: '' },
+    };
+    expect(sameWorkload(unresolved, { kind: 'ReplicaSet', name: 'rs' })).toBe(false);
+    expect(
+      sameWorkload(unresolved, { ...unresolved, unresolved: { ...unresolved.unresolved, reason: 'other' } }),
+    ).toBe(true);
   });
 });
