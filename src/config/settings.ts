@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
 import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
 import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
 import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
@@ -234,8 +234,8 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'log-format',
     key: 'logFormat',
     kind: 'enum',
-    default: 'json',
-    values: ['json', 'pretty'],
-    help: 'json (one object per line) or pretty (for people)',
+    default: 'auto',
+    values: LOG_FORMATS,
+    help: 'auto (pretty when stdout is a terminal, else json), json (one object per line) or pretty',
   }),
 ];
