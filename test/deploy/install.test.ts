@@ -1,7 +1,7 @@
 // `kubectl apply -R -f deploy/` as a user runs it, against the real API server, then the operator as the
 // ServiceAccount it installs (in-cluster emulation: TokenRequest token, CA, namespace file, no
-// kubeconfig) with the Deployment's own flags and environment. The control plane has no controller
-// manager, so the Deployment makes no pods: the test runs its two replicas as local processes.
+// kubeconfig) with the Deployment's own flags and environment. On the living cluster the Deployment's
+// pods are made and bound, but kwok runs no container: the test runs its two replicas as local processes.
 import { randomBytes } from 'node:crypto';
 import {
   AppsV1Api,
@@ -9,14 +9,20 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   type V1Deployment,
-  type V1Job,
-  type V1ReplicaSet,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, podManifest, serviceAccountToken } from '../helpers/cluster.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  eventually,
+  podManifest,
+  serviceAccountToken,
+} from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { cronJob, deployment as workloadDeployment, rolledOut } from '../helpers/workloads.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
   DEPLOY_DIR,
@@ -49,7 +55,6 @@ async function resourceVersions(): Promise<string> {
   ]);
 }
 
-const PAUSE = { name: 'main', image: 'registry.k8s.io/pause:3.10' };
 const running: OperatorProcess[] = [];
 afterAll(async () => {
   await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
@@ -209,70 +214,61 @@ describe('kubectl apply -R -f deploy/ on a cluster without the operator', () => 
       expect((await fetch(`${probes}/readyz`)).status).toBe(200);
     }
 
-    // Pods in two namespaces of their own, one of them owned through a ReplicaSet by a Deployment and one
-    // through a Job by a CronJob: workload resolution works with read access to metadata only.
+    // Pods in two namespaces of their own, as their controllers make them: one through a ReplicaSet by a
+    // Deployment, one through a Job by a CronJob (the Job made from it as `kubectl create job --from`
+    // does, rather than waiting for its schedule): workload resolution works with read access to
+    // metadata only.
     const [one, two] = [await createNamespace('deploy-a'), await createNamespace('deploy-b')];
-    const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
+    const apps = admin.makeApiClient(AppsV1Api);
+    const batch = admin.makeApiClient(BatchV1Api);
+    await apps.createNamespacedDeployment({ namespace: two, body: workloadDeployment('web', 1) });
+    const nightly = await batch.createNamespacedCronJob({
+      namespace: two,
+      body: cronJob('nightly', '0 3 * * *'),
+    });
+    await batch.createNamespacedJob({
       namespace: two,
       body: {
         metadata: {
-          name: 'web-6f7c9',
+          name: 'nightly-manual',
           ownerReferences: [
-            { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-deploy', controller: true },
+            {
+              apiVersion: 'batch/v1',
+              kind: 'CronJob',
+              name: 'nightly',
+              uid: nightly.metadata?.uid ?? '',
+              controller: true,
+            },
           ],
         },
-        spec: {
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [PAUSE] } },
-        },
+        spec: nightly.spec.jobTemplate.spec,
       },
     });
-    const job = await admin.makeApiClient(BatchV1Api).createNamespacedJob({
-      namespace: two,
-      body: {
-        metadata: {
-          name: 'nightly-29000000',
-          ownerReferences: [
-            { apiVersion: 'batch/v1', kind: 'CronJob', name: 'nightly', uid: 'u-cron', controller: true },
-          ],
-        },
-        spec: { template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } },
-      },
-    });
-    const owned = (name: string, owner: V1ReplicaSet | V1Job) => {
-      const pod = podManifest(name);
-      (pod.metadata ??= {}).ownerReferences = [
-        {
-          apiVersion: owner.apiVersion ?? '',
-          kind: owner.kind ?? '',
-          name: owner.metadata?.name ?? '',
-          uid: owner.metadata?.uid ?? '',
-          controller: true,
-        },
-      ];
-      return pod;
-    };
     await core.createNamespacedPod({ namespace: one, body: podManifest('plain') });
-    await core.createNamespacedPod({
-      namespace: two,
-      body: owned('web-6f7c9-abcde', rs),
-    });
-    await core.createNamespacedPod({
-      namespace: two,
-      body: owned('nightly-29000000-xyz12', job),
-    });
+    const [web = {}] = await rolledOut(apps, core, two, 'web');
+    let job: V1Pod | undefined;
+    await eventually(
+      async () =>
+        (job = (await core.listNamespacedPod({ namespace: two, labelSelector: 'job-name=nightly-manual' }))
+          .items[0]) !== undefined,
+      30_000,
+    );
 
     const added = (namespace: string, name: string) => (l: Record<string, unknown>) =>
       l.event === 'added' && l.namespace === namespace && l.name === name;
+    // Resolved when added, or (should its owners reach the caches later) in a line naming the change.
+    const resolved = (namespace: string, name: string, kind: string) => (l: Record<string, unknown>) =>
+      (l.event === 'added' || l.event === 'workload_changed') &&
+      l.namespace === namespace &&
+      l.name === name &&
+      l.workloadKind === kind;
     expect(await leading.op.waitFor(added(one, 'plain'), 30_000)).toMatchObject({ workloadKind: 'none' });
-    expect(await leading.op.waitFor(added(two, 'web-6f7c9-abcde'), 30_000)).toMatchObject({
-      workloadKind: 'Deployment',
-      workloadName: 'web',
-    });
-    expect(await leading.op.waitFor(added(two, 'nightly-29000000-xyz12'), 30_000)).toMatchObject({
-      workloadKind: 'CronJob',
-      workloadName: 'nightly',
-    });
+    expect(
+      await leading.op.waitFor(resolved(two, web.metadata?.name ?? '', 'Deployment'), 30_000),
+    ).toMatchObject({ workloadName: 'web' });
+    expect(
+      await leading.op.waitFor(resolved(two, job?.metadata?.name ?? '', 'CronJob'), 30_000),
+    ).toMatchObject({ workloadName: 'nightly' });
     // The standby syncs nothing; nobody logged an error (a refused request would be one).
     expect(standby.op.lines.filter((l) => l.event !== undefined)).toEqual([]);
     for (const { op } of replicas) expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
