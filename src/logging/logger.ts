@@ -39,8 +39,12 @@ export function createLogger({ level, format, destination, isTTY }: LoggerSettin
   const options: LoggerOptions = { level, base: { app: 'pod-sync-operator' }, redact: REDACT };
   if (resolveLogFormat(format, isTTY ?? process.stdout.isTTY) === 'pretty') {
     // In this thread and synchronous (no transport worker), so the last lines before an exit are
-    // written. Colours follow pino-pretty's own detection (a TTY, NO_COLOR, FORCE_COLOR).
-    return pino(options, prettyStream({ sync: true, destination: destination ?? 1 }));
+    // written; one line per entry, as a stream of pod transitions reads best; `app` says nothing to a
+    // person. Colours follow pino-pretty's own detection (a TTY, NO_COLOR, FORCE_COLOR).
+    return pino(
+      options,
+      prettyStream({ sync: true, singleLine: true, ignore: 'app', destination: destination ?? 1 }),
+    );
   }
   return destination ? pino(options, destination) : pino(options);
 }
