@@ -1,5 +1,7 @@
-// One control plane per test run; tests find it through inject('kubeconfig') and work in namespaces of
-// their own (test/helpers/cluster.ts), so test files run in parallel against it.
+// One living cluster per test run (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
+// and three fake nodes); tests find it through inject('kubeconfig') and work in namespaces of their own
+// (test/helpers/cluster.ts), so test files run in parallel against it. Tests that need a bare API
+// server, or restart and compact, start a control plane of their own.
 import type { TestProject } from 'vitest/node';
 import { ControlPlane } from '../hack/cluster/control-plane.ts';
 
@@ -12,8 +14,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
-  const cp = await ControlPlane.start();
-  console.log(`control plane ready at ${cp.server} in ${Date.now() - started} ms`);
+  const cp = await ControlPlane.start({ living: true });
+  console.log(`living cluster ready at ${cp.server} in ${Date.now() - started} ms`);
   // The guards stop the binaries if this process dies; these handlers stop them sooner and in order.
   const onExit = (): void => {
     cp.killNow();

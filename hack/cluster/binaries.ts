@@ -7,10 +7,15 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 export interface Binaries {
+  /** The k8s cache: every binary below but kwok. */
   dir: string;
   etcd: string;
   kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
   kubectl: string;
+  /** From its own module and cache (hack/cluster/kwok); only the living cluster needs it. */
+  kwok: string;
 }
 
 /** The k8s.io/kubernetes version pinned in k8s/go.mod, e.g. "v1.37.2". */
@@ -21,24 +26,35 @@ export function pinnedVersion(): string {
   return match[1];
 }
 
-function inDir(dir: string): Binaries {
+function inDirs(dir: string, kwokDir: string): Binaries {
   return {
     dir,
     etcd: join(dir, 'etcd'),
     kubeApiserver: join(dir, 'kube-apiserver'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
     kubectl: join(dir, 'kubectl'),
+    kwok: join(kwokDir, 'kwok'),
   };
 }
 
 /**
- * The control-plane binaries, built by build.sh into a cache outside the clone (minutes the first
- * time, instant after). POD_SYNC_K8S_BIN_DIR points at a directory that already holds them.
+ * The local cluster's binaries, built by build.sh into caches outside the clone (minutes the first
+ * time, instant after). POD_SYNC_K8S_BIN_DIR points at a directory that already holds them all,
+ * kwok included.
  */
 export async function ensureBinaries(): Promise<Binaries> {
   const override = process.env.POD_SYNC_K8S_BIN_DIR;
   if (override) {
-    const bins = inDir(override);
-    for (const path of [bins.etcd, bins.kubeApiserver, bins.kubectl]) {
+    const bins = inDirs(override, override);
+    for (const path of [
+      bins.etcd,
+      bins.kubeApiserver,
+      bins.kubeControllerManager,
+      bins.kubeScheduler,
+      bins.kubectl,
+      bins.kwok,
+    ]) {
       if (!existsSync(path)) throw new Error(`POD_SYNC_K8S_BIN_DIR=${override} has no ${path}`);
     }
     return bins;
@@ -50,6 +66,14 @@ export async function ensureBinaries(): Promise<Binaries> {
   const [code] = (await once(build, 'exit')) as [number | null];
   if (code !== 0)
     throw new Error(`building the local control plane failed (hack/cluster/build.sh exit ${code})`);
-  const dir = stdout.trim().split('\n').pop() ?? '';
-  return inDir(dir);
+  const dirs = new Map(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const k8s = dirs.get('k8s');
+  const kwok = dirs.get('kwok');
+  if (!k8s || !kwok) throw new Error(`hack/cluster/build.sh printed no k8s= and kwok= lines: ${stdout}`);
+  return inDirs(k8s, kwok);
 }

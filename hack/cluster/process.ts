@@ -15,6 +15,8 @@ export interface ProcessSpec {
    * must outlive the command that started them.
    */
   guarded: boolean;
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -43,6 +45,7 @@ export class ManagedProcess {
         : [spec.command, spec.args];
       const child = spawn(command, args, {
         detached: true,
+        env: { ...process.env, ...spec.env },
         stdio: [spec.guarded ? 'pipe' : 'ignore', log, log],
       });
       // Neither the child nor the guard's pipe may keep the parent's event loop alive: if the parent
@@ -104,11 +107,18 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Whether the pid runs: a zombie (exited, not yet reaped by whoever adopted it) does not. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 3, after the command name in parentheses (which may itself hold spaces).
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
   }
 }

@@ -74,7 +74,7 @@ describe('parseCommandLine', () => {
       retryPeriodMs: 2_000,
       gracefulShutdownTimeoutMs: 30_000,
       logLevel: 'info',
-      logFormat: 'json',
+      logFormat: 'auto',
     });
   });
 
@@ -106,7 +106,7 @@ describe('parseCommandLine', () => {
     expect(usageError(['--workers=two'])).toContain('--workers');
     expect(usageError(['--retry-base-delay=15'])).toContain('a duration such as 500ms');
     expect(usageError(['--leader-elect=maybe'])).toContain('true or false');
-    expect(usageError(['--log-format=xml'])).toContain('one of json, pretty');
+    expect(usageError(['--log-format=xml'])).toContain('one of auto, json, pretty');
     expect(usageError(['--metrics-bind-address=8080'])).toContain('host:port, :port, or 0 to disable');
     expect(usageError(['--kube-api-qps=-1'])).toContain('--kube-api-qps');
     expect(usageError([], { POD_SYNC_WORKERS: 'lots' })).toBe(

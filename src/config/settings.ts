@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
 import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
 import { OWNER_RESOURCES } from '../controllers/pod-sync/defaults.ts';
 import { GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/owner-resources.ts';
@@ -267,8 +267,8 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'log-format',
     key: 'logFormat',
     kind: 'enum',
-    default: 'json',
-    values: ['json', 'pretty'],
-    help: 'json (one object per line) or pretty (for people)',
+    default: 'auto',
+    values: LOG_FORMATS,
+    help: 'auto (pretty when stdout is a terminal, else json), json (one object per line) or pretty',
   }),
 ];

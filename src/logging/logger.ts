@@ -1,14 +1,19 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
-export type LogFormat = 'json' | 'pretty';
+/** `auto` is pretty for a person at a terminal and JSON for everything else. */
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface LoggerSettings {
   level: LogLevel;
   format: LogFormat;
-  /** Where JSON lines go; stdout by default. Tests pass a stream to capture them. */
+  /** Where lines go; stdout by default. Tests pass a stream to capture them. */
   destination?: NodeJS.WritableStream;
+  /** Whether the destination is a terminal, for `auto`; default: whether stdout is one. */
+  isTTY?: boolean;
 }
 
 /** Paths that may hold credentials; pino replaces their values before a line is written. */
@@ -21,11 +26,25 @@ const REDACT = [
   'bearerToken',
 ];
 
-export function createLogger({ level, format, destination }: LoggerSettings): Logger {
+/**
+ * The format `auto` stands for: pretty when a person reads the terminal directly (`make run`), JSON
+ * when stdout is a pipe or a file, which is what log collectors and `kubectl logs` read in a cluster.
+ */
+export function resolveLogFormat(format: LogFormat, isTTY: boolean): Exclude<LogFormat, 'auto'> {
+  if (format !== 'auto') return format;
+  return isTTY ? 'pretty' : 'json';
+}
+
+export function createLogger({ level, format, destination, isTTY }: LoggerSettings): Logger {
   const options: LoggerOptions = { level, base: { app: 'pod-sync-operator' }, redact: REDACT };
-  if (format === 'pretty') {
-    // pino-pretty is a development dependency: people read pretty logs, machines read JSON.
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  if (resolveLogFormat(format, isTTY ?? process.stdout.isTTY) === 'pretty') {
+    // In this thread and synchronous (no transport worker), so the last lines before an exit are
+    // written; one line per entry, as a stream of pod transitions reads best; `app` says nothing to a
+    // person. Colours follow pino-pretty's own detection (a TTY, NO_COLOR, FORCE_COLOR).
+    return pino(
+      options,
+      prettyStream({ sync: true, singleLine: true, ignore: 'app', destination: destination ?? 1 }),
+    );
   }
   return destination ? pino(options, destination) : pino(options);
 }

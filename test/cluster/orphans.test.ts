@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { COMPONENTS, type ControlPlaneState } from '../../hack/cluster/control-plane.ts';
 import { isAlive } from '../../hack/cluster/process.ts';
 import { eventually } from '../helpers/cluster.ts';
 import { commandLine, processGroupMembers } from '../helpers/processes.ts';
@@ -10,24 +11,20 @@ import { tiedToParent } from '../helpers/tied.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-control-plane.ts', import.meta.url));
 
-interface Held {
-  pids: { etcd: number; apiserver: number };
-}
+const BINARIES = /\/(etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok)$/;
 
-describe('no control-plane process outlives the process that started it', () => {
+describe('no process of the living cluster outlives the process that started it', () => {
   it.each(['SIGKILL', 'SIGINT'] as const)('when that process gets %s', async (signal) => {
-    const holder = spawn(...tiedToParent(process.execPath, [fixture]), {
+    const holder = spawn(...tiedToParent(process.execPath, [fixture, 'living']), {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = once(holder, 'exit');
     try {
       const [line] = (await once(createInterface({ input: holder.stdout }), 'line')) as [string];
-      const held = JSON.parse(line) as Held;
-      const members = [held.pids.apiserver, held.pids.etcd].flatMap(processGroupMembers);
-      const binaries = members.filter((pid) =>
-        /\/(kube-apiserver|etcd)$/.test(commandLine(pid).split(' ')[0] ?? ''),
-      );
-      expect(binaries).toHaveLength(2);
+      const held = JSON.parse(line) as ControlPlaneState;
+      const members = COMPONENTS.map((name) => held.pids[name]).flatMap(processGroupMembers);
+      const binaries = members.filter((pid) => BINARIES.test(commandLine(pid).split(' ')[0] ?? ''));
+      expect(binaries).toHaveLength(5);
 
       holder.kill(signal);
       await exited;

@@ -1,7 +1,8 @@
 // `kubectl apply -f deploy/` as a user runs it, against the real API server, then `-R -f deploy/` and
-// `-k config/` over it (the same objects: nothing changes), then the operator as the ServiceAccount it installs (in-cluster emulation: TokenRequest token, CA, namespace file, no
-// kubeconfig) with the Deployment's own flags and environment. The control plane has no controller
-// manager, so the Deployment makes no pods: the test runs its two replicas as local processes.
+// `-k config/` over it (the same objects: nothing changes), then the operator as the ServiceAccount it
+// installs (in-cluster emulation: TokenRequest token, CA, namespace file, no kubeconfig) with the
+// Deployment's own flags and environment. On the living cluster the Deployment's pods are made and
+// bound, but kwok runs no container: the test runs its two replicas as local processes.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +14,7 @@ import {
   CoreV1Api,
   RbacAuthorizationV1Api,
   type V1Deployment,
-  type V1Job,
-  type V1ReplicaSet,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -28,6 +28,7 @@ import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
 import { scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { cronJob, deployment as workloadDeployment, rolledOut } from '../helpers/workloads.ts';
 import { containerProcess, localArgs } from './container.ts';
 import {
   APPLY_FILE,
@@ -67,7 +68,6 @@ async function resourceVersions(): Promise<string> {
   ]);
 }
 
-const PAUSE = { name: 'main', image: 'registry.k8s.io/pause:3.10' };
 const running: OperatorProcess[] = [];
 afterAll(async () => {
   await Promise.all(running.splice(0).map((op) => op.stop('SIGKILL')));
@@ -317,60 +317,23 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
       expect(scrape.body).toContain('# TYPE pod_sync_pods gauge');
     }
 
-    // Pods in two namespaces of their own, one of them owned through a ReplicaSet by a Deployment and one
-    // through a Job by a CronJob: workload resolution works with read access to metadata only.
+    // Pods in two namespaces of their own, as their controllers make them: one through a ReplicaSet by a
+    // Deployment, one through a Job by a CronJob (the Job made from it as `kubectl create job --from`
+    // does, rather than waiting for its schedule): workload resolution works with read access to
+    // metadata only.
     const [one, two] = [await createNamespace('deploy-a'), await createNamespace('deploy-b')];
-    // The owners at the top exist too: the operator looks every kind of the chain up (paused and
-    // suspended, so that a controller manager, where one runs, leaves them be).
-    const web = await admin.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    const apps = admin.makeApiClient(AppsV1Api);
+    const batch = admin.makeApiClient(BatchV1Api);
+    await apps.createNamespacedDeployment({ namespace: two, body: workloadDeployment('web', 1) });
+    const nightly = await batch.createNamespacedCronJob({
       namespace: two,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          paused: true,
-          replicas: 0,
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [PAUSE] } },
-        },
-      },
+      body: cronJob('nightly', '0 3 * * *'),
     });
-    const nightly = await admin.makeApiClient(BatchV1Api).createNamespacedCronJob({
-      namespace: two,
-      body: {
-        metadata: { name: 'nightly' },
-        spec: {
-          schedule: '0 3 * * *',
-          suspend: true,
-          jobTemplate: { spec: { template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } } },
-        },
-      },
-    });
-    const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
+    await batch.createNamespacedJob({
       namespace: two,
       body: {
         metadata: {
-          name: 'web-6f7c9',
-          ownerReferences: [
-            {
-              apiVersion: 'apps/v1',
-              kind: 'Deployment',
-              name: 'web',
-              uid: web.metadata?.uid ?? '',
-              controller: true,
-            },
-          ],
-        },
-        spec: {
-          selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [PAUSE] } },
-        },
-      },
-    });
-    const job = await admin.makeApiClient(BatchV1Api).createNamespacedJob({
-      namespace: two,
-      body: {
-        metadata: {
-          name: 'nightly-29000000',
+          name: 'nightly-manual',
           ownerReferences: [
             {
               apiVersion: 'batch/v1',
@@ -381,36 +344,22 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
             },
           ],
         },
-        spec: { suspend: true, template: { spec: { containers: [PAUSE], restartPolicy: 'Never' } } },
+        spec: nightly.spec.jobTemplate.spec,
       },
     });
-    const owned = (name: string, owner: V1ReplicaSet | V1Job) => {
-      const pod = podManifest(name);
-      (pod.metadata ??= {}).ownerReferences = [
-        {
-          apiVersion: owner.apiVersion ?? '',
-          kind: owner.kind ?? '',
-          name: owner.metadata?.name ?? '',
-          uid: owner.metadata?.uid ?? '',
-          controller: true,
-        },
-      ];
-      return pod;
-    };
     await core.createNamespacedPod({ namespace: one, body: podManifest('plain') });
-    await core.createNamespacedPod({
-      namespace: two,
-      body: owned('web-6f7c9-abcde', rs),
-    });
-    await core.createNamespacedPod({
-      namespace: two,
-      body: owned('nightly-29000000-xyz12', job),
-    });
+    const [web = {}] = await rolledOut(apps, core, two, 'web');
+    let job: V1Pod | undefined;
+    await eventually(
+      async () =>
+        (job = (await core.listNamespacedPod({ namespace: two, labelSelector: 'job-name=nightly-manual' }))
+          .items[0]) !== undefined,
+      30_000,
+    );
 
     const added = (namespace: string, name: string) => (l: Record<string, unknown>) =>
       l.event === 'added' && l.namespace === namespace && l.name === name;
-    // Reported at once; the workload resolved in that report, or in a workload_changed line once the
-    // owner caches (started when the pod named their kinds) have listed.
+    // Resolved when added, or (should its owners reach the caches later) in a line naming the change.
     const resolved = (namespace: string, name: string, kind: string) => (l: Record<string, unknown>) =>
       (l.event === 'added' || l.event === 'workload_changed') &&
       l.namespace === namespace &&
@@ -418,12 +367,11 @@ describe('kubectl apply -f deploy/ on a cluster without the operator', () => {
       l.workloadKind === kind &&
       l.unresolvedOwnerKind === undefined;
     expect(await leading.op.waitFor(added(one, 'plain'), 30_000)).toMatchObject({ workloadKind: 'none' });
-    expect(await leading.op.waitFor(added(two, 'web-6f7c9-abcde'), 30_000)).toBeDefined();
-    expect(await leading.op.waitFor(resolved(two, 'web-6f7c9-abcde', 'Deployment'), 30_000)).toMatchObject({
-      workloadName: 'web',
-    });
     expect(
-      await leading.op.waitFor(resolved(two, 'nightly-29000000-xyz12', 'CronJob'), 30_000),
+      await leading.op.waitFor(resolved(two, web.metadata?.name ?? '', 'Deployment'), 30_000),
+    ).toMatchObject({ workloadName: 'web' });
+    expect(
+      await leading.op.waitFor(resolved(two, job?.metadata?.name ?? '', 'CronJob'), 30_000),
     ).toMatchObject({ workloadName: 'nightly' });
     // The standby syncs nothing; nobody logged an error (a refused request would be one).
     expect(standby.op.lines.filter((l) => l.event !== undefined)).toEqual([]);

@@ -1,9 +1,10 @@
 // The Deployment's pod template against the API server's PodSecurity admission at the `restricted`
-// level: no controller manager makes pods from the Deployment here, so the test makes one from its template.
-import { CoreV1Api, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
+// level, as it meets it: the ReplicaSet controller makes the pod from the template, and a refusal shows
+// in the ReplicaSet's ReplicaFailure condition.
+import { AppsV1Api, CoreV1Api, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
-import { DEPLOY_NAMESPACE, deployObjects, deploymentOf, only } from './manifests.ts';
+import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { DEPLOY_NAMESPACE, SERVICE_ACCOUNT, deployObjects, deploymentOf, only } from './manifests.ts';
 
 async function restrictedNamespace(): Promise<string> {
   const namespace = await createNamespace('pss');
@@ -19,20 +20,49 @@ async function restrictedNamespace(): Promise<string> {
   return namespace;
 }
 
-/** A Pod as the ReplicaSet controller would make it from the template. */
+/** A Pod with the template's spec, for the weakening functions to edit. */
 function podFrom(template: V1PodTemplateSpec, name: string): V1Pod {
   return { metadata: { name, labels: template.metadata?.labels }, spec: structuredClone(template.spec) };
 }
 
-async function createStatus(namespace: string, pod: V1Pod): Promise<{ code: number; message: string }> {
-  try {
-    await adminKubeConfig().makeApiClient(CoreV1Api).createNamespacedPod({ namespace, body: pod });
-    return { code: 201, message: '' };
-  } catch (err) {
-    const e = err as { code?: number; body?: unknown };
-    const status = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: string };
-    return { code: e.code ?? -1, message: status.message ?? '' };
-  }
+/**
+ * A Deployment of one replica with the pod's spec: whether the ReplicaSet controller could make its
+ * pod, and if not, the refusal it reports. Each variant has a label of its own, so that the
+ * Deployments' selectors do not overlap.
+ */
+async function outcome(namespace: string, pod: V1Pod): Promise<{ admitted: boolean; message: string }> {
+  const name = pod.metadata?.name ?? '';
+  const labels = { ...pod.metadata?.labels, variant: name };
+  const admin = adminKubeConfig();
+  const apps = admin.makeApiClient(AppsV1Api);
+  const core = admin.makeApiClient(CoreV1Api);
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: pod.spec },
+      },
+    },
+  });
+  let result = { admitted: false, message: '' };
+  await eventually(
+    async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: `variant=${name}` });
+      if (pods.items.length > 0) result = { admitted: true, message: '' };
+      const sets = await apps.listNamespacedReplicaSet({ namespace, labelSelector: `variant=${name}` });
+      const failure = sets.items
+        .flatMap((rs) => rs.status?.conditions ?? [])
+        .find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+      if (failure) result = { admitted: false, message: failure.message ?? '' };
+      return result.admitted || result.message !== '';
+    },
+    30_000,
+    200,
+  );
+  return result;
 }
 
 describe('the pod template and the restricted Pod Security Standard', () => {
@@ -42,10 +72,14 @@ describe('the pod template and the restricted Pod Security Standard', () => {
     const objects = await deployObjects();
     template = deploymentOf(objects).spec?.template ?? {};
     namespace = await restrictedNamespace();
+    // The template runs as this ServiceAccount; the ServiceAccount admission plugin wants it to exist.
+    await adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespacedServiceAccount({ namespace, body: { metadata: { name: SERVICE_ACCOUNT } } });
   });
 
   it("is admitted in a namespace that enforces restricted, as in the operator's own namespace", async () => {
-    expect(await createStatus(namespace, podFrom(template, 'operator'))).toEqual({ code: 201, message: '' });
+    expect(await outcome(namespace, podFrom(template, 'operator'))).toEqual({ admitted: true, message: '' });
     // deploy/ enforces it on its namespace too.
     const labels = only(await deployObjects(), 'Namespace', DEPLOY_NAMESPACE).metadata?.labels;
     expect(labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
@@ -77,8 +111,8 @@ describe('the pod template and the restricted Pod Security Standard', () => {
   it.each(weakened)('is refused without its %s setting', async (field, weaken) => {
     const pod = podFrom(template, `weak-${field.toLowerCase()}`);
     weaken(pod);
-    const { code, message } = await createStatus(namespace, pod);
-    expect(code).toBe(403);
+    const { admitted, message } = await outcome(namespace, pod);
+    expect(admitted).toBe(false);
     expect(message).toContain('violates PodSecurity "restricted:latest"');
     expect(message).toContain(field);
   });

@@ -6,49 +6,51 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
 import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
-import { inParallel } from '../informers/helpers.ts';
 import { containerProcess, localArgs, operatorContainer } from './container.ts';
 import { REPO, deployObjects, deploymentOf } from './manifests.ts';
 
 const PODS = 2_000;
+/** Deployments, of PODS / OWNERS replicas each. */
 const OWNERS = 20;
 
-/** A pod as a Deployment's ReplicaSet makes it: labels, an owner, env, ports, requests (~3 KB as JSON). */
-function pod(i: number, owner: { name: string; uid: string }): V1Pod {
+/**
+ * A Deployment of `replicas` pods of a realistic template: labels, an annotation, env, ports, requests,
+ * a probe. Its ReplicaSet makes the pods (with an owner, a ServiceAccount token volume, default
+ * tolerations), the scheduler binds them and kwok gives them a Running status: about 4 KB each as JSON.
+ */
+function web(index: number, replicas: number): V1Deployment {
+  const labels = { app: 'web', 'web-instance': String(index) };
   return {
-    metadata: {
-      name: `${owner.name}-${String(i).padStart(5, '0')}`,
-      labels: {
-        app: 'web',
-        'pod-template-hash': owner.name.slice(-10),
-        'app.kubernetes.io/name': 'web',
-        'app.kubernetes.io/version': '1.2.3',
-      },
-      annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' },
-      ownerReferences: [
-        { apiVersion: 'apps/v1', kind: 'ReplicaSet', ...owner, controller: true, blockOwnerDeletion: true },
-      ],
-    },
+    metadata: { name: `web-${String(index).padStart(2, '0')}` },
     spec: {
-      nodeName: `node-${String(i % 10)}`,
-      containers: [
-        {
-          name: 'main',
-          image: 'registry.k8s.io/pause:3.10',
-          ports: [{ name: 'http', containerPort: 8080 }],
-          env: [
-            { name: 'MODE', value: 'production' },
-            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-          ],
-          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
-          readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+      replicas,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: {
+          labels: { ...labels, 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/version': '1.2.3' },
+          annotations: { 'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z' },
         },
-      ],
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'registry.k8s.io/pause:3.10',
+              ports: [{ name: 'http', containerPort: 8080 }],
+              env: [
+                { name: 'MODE', value: 'production' },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+              ],
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } },
+              readinessProbe: { httpGet: { path: '/ready', port: 'http' } },
+            },
+          ],
+        },
+      },
     },
   };
 }
@@ -99,28 +101,19 @@ describe(`the Deployment's resources at ${String(PODS)} pods`, () => {
     const admin = adminKubeConfig();
     const core = admin.makeApiClient(CoreV1Api);
     const namespace = await createNamespace('resources');
-    const owners = await Promise.all(
-      Array.from({ length: OWNERS }, async (_, r) => {
-        const rs = await admin.makeApiClient(AppsV1Api).createNamespacedReplicaSet({
-          namespace,
-          body: {
-            metadata: { name: `web-5d8f7c6b${String(r).padStart(2, '0')}` },
-            spec: {
-              selector: { matchLabels: { app: 'web' } },
-              template: {
-                metadata: { labels: { app: 'web' } },
-                spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
-              },
-            },
-          },
-        });
-        return { name: rs.metadata?.name ?? '', uid: rs.metadata?.uid ?? '' };
-      }),
+    const apps = admin.makeApiClient(AppsV1Api);
+    for (let i = 0; i < OWNERS; i++) {
+      await apps.createNamespacedDeployment({ namespace, body: web(i, PODS / OWNERS) });
+    }
+    await eventually(
+      async () => {
+        const list = await apps.listNamespacedDeployment({ namespace });
+        return list.items.every((d) => d.status?.readyReplicas === PODS / OWNERS);
+      },
+      300_000,
+      1_000,
     );
-    const indexes = Array.from({ length: PODS }, (_, i) => i);
-    await inParallel(indexes, 20, (i) =>
-      core.createNamespacedPod({ namespace, body: pod(i, owners[i % OWNERS] ?? { name: '', uid: '' }) }),
-    );
+    expect((await core.listNamespacedPod({ namespace })).items).toHaveLength(PODS);
 
     const deployment = deploymentOf(await deployObjects());
     const { args, env } = containerProcess(deployment, { name: 'resources', namespace });

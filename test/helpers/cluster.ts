@@ -1,7 +1,7 @@
-// What tests need from the shared control plane. It has no kube-controller-manager, so these helpers
-// do by hand what a real cluster would: there are no default ServiceAccounts, nothing garbage-collects,
-// and a deleted namespace stays Terminating. The control plane is thrown away after the run, so tests
-// need not clean up their namespaces.
+// What tests need from the shared cluster, the living one (hack/cluster/control-plane.ts): its
+// controller manager makes each namespace's `default` ServiceAccount, garbage-collects and finalizes
+// deleted namespaces; its scheduler binds pods to kwok's fake nodes, where they run. The cluster is
+// thrown away after the run, so tests need not clean up their namespaces.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
@@ -29,24 +29,48 @@ export function kubeConfigWithToken(token: string): KubeConfig {
   return kc;
 }
 
-/** A namespace of the test's own, named prefix-<random>. */
-export async function createNamespace(prefix = 'test'): Promise<string> {
+/**
+ * A namespace of the test's own, named prefix-<random>, once it can take pods: the ServiceAccount
+ * admission plugin rejects a pod until the controller manager has made the namespace's `default`
+ * ServiceAccount, a moment after the namespace.
+ */
+export async function createNamespace(prefix = 'test', kc = adminKubeConfig()): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
-  await adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespace({ body: { metadata: { name, labels: { 'pod-sync-operator/test': 'true' } } } });
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'pod-sync-operator/test': 'true' } } },
+  });
+  await eventually(
+    () =>
+      core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).then(
+        () => true,
+        () => false,
+      ),
+    30_000,
+  );
   return name;
 }
 
-/** A small Pod that the API server accepts; nothing runs it, since there is no kubelet. */
+/** The scheduler that `podManifest` pods name: none of that name runs. */
+export const UNSCHEDULED = 'pod-sync-test-no-scheduler';
+
+/**
+ * A small Pod that the API server accepts and nothing else touches: it names a scheduler that does not
+ * run here (as a pod for a custom scheduler that is down), so it stays Pending and unbound, and kwok
+ * never sees it. Its only changes are the test's. Tests of what controllers, the scheduler and kwok do
+ * to pods use workloads (test/helpers/workloads.ts).
+ */
 export function podManifest(name: string, labels: Record<string, string> = {}): V1Pod {
   return {
     metadata: { name, labels: { app: 'smoke', ...labels } },
-    spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] },
+    spec: {
+      schedulerName: UNSCHEDULED,
+      containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }],
+    },
   };
 }
 
-/** Creates a ServiceAccount (no controller makes default ones) and returns a token for it via TokenRequest. */
+/** Creates a ServiceAccount (unless it exists) and returns a token for it via TokenRequest. */
 export async function serviceAccountToken(
   namespace: string,
   name: string,
