@@ -15,6 +15,8 @@ export interface RunFigures {
   readerEvents: number | null;
   /** VmHWM once every pod is synced and the heap probed, before any burst. */
   peakRssAtSyncMiB: number;
+  /** VmRSS then, after the probe's full GC: what the process holds in a steady state. */
+  rssAfterSyncMiB: number;
   /** V8's used heap after a full GC once every pod is synced (Node contenders). */
   heapAfterGcMiB: number | null;
   heapLimitMiB: number | null;
@@ -125,6 +127,7 @@ const MEDIAN_KEYS = [
   'allSyncedS',
   'readerEvents',
   'peakRssAtSyncMiB',
+  'rssAfterSyncMiB',
   'heapAfterGcMiB',
   'heapLimitMiB',
   'burstS',
@@ -343,7 +346,6 @@ export function markdown(result: BenchResult): string {
     '',
   );
   const contenders = result.contenders;
-  const controllers = contenders.filter((c) => c !== 'bare-reader');
   if (result.sizes.length > 0) {
     out.push('### Start-up on no pods', '');
     out.push(
@@ -369,8 +371,10 @@ export function markdown(result: BenchResult): string {
     const reader = m['bare-reader'];
     const size = result.sizeFigures.find((f) => f.n === n);
     const runs = result.runsPerContender[String(n)] ?? 1;
+    // Above 50,000 pods only --large-contenders run.
+    const here = contenders.filter((c) => m[c] !== undefined);
     out.push(
-      `### N = ${n.toLocaleString('en-US')} pods (${runs === 1 ? 'one run' : `medians of ${runs} runs`} each; runs without a problem: ${contenders.map((c) => `${c} ${m[c]?.completedRuns ?? 0}`).join(', ')})`,
+      `### N = ${n.toLocaleString('en-US')} pods (${runs === 1 ? 'one run' : `medians of ${runs} runs`} each; runs without a problem: ${here.map((c) => `${c} ${m[c]?.completedRuns ?? 0}`).join(', ')})`,
       '',
     );
     if (size)
@@ -388,12 +392,13 @@ export function markdown(result: BenchResult): string {
           '÷ (2)',
           'peak RSS (MiB)',
           '÷ (2)',
+          'RSS after sync (MiB)',
           'V8 heap after GC (MiB)',
           'heap bytes per pod',
           'CPU until synced (s)',
           '÷ (2)',
         ],
-        contenders.map((c) => {
+        here.map((c) => {
           const x = m[c];
           return [
             LABELS[c],
@@ -403,6 +408,7 @@ export function markdown(result: BenchResult): string {
             ratio(x?.allSyncedS, go?.allSyncedS),
             fmt(x?.peakRssAtSyncMiB, 1),
             ratio(x?.peakRssAtSyncMiB, go?.peakRssAtSyncMiB),
+            fmt(x?.rssAfterSyncMiB, 1),
             fmt(x?.heapAfterGcMiB, 1),
             fmt(bytesPerPod(x, result.idle[c]), 0),
             fmt(x?.cpuInitialS, 2),
@@ -431,27 +437,29 @@ export function markdown(result: BenchResult): string {
             'read requests (apiserver_request_total)',
             'connections peak / distinct',
           ],
-          controllers.map((c) => {
-            const x = m[c];
-            return [
-              LABELS[c],
-              fmt(x?.burstS, 2),
-              x ? `${fmt(x.burstP50Ms, 1)} / ${fmt(x.burstP99Ms, 1)}` : '—',
-              ratio(x?.burstP99Ms, go?.burstP99Ms),
-              fmt(x?.burstClientP99Ms, 1),
-              fmt(x?.burstStampP99Ms, 1),
-              fmt(x?.deleteS, 2),
-              fmt(x?.peakRssMiB, 1),
-              fmt(x?.cpuS, 2),
-              x
-                ? `${fmt(x.requests, 0)} (${Object.entries(x.requestsByVerb)
-                    .map(([v, k]) => `${v} ${fmt(k, 0)}`)
-                    .join(', ')})`
-                : '—',
-              fmt(x?.metricsRequestsTotal, 0),
-              x ? `${fmt(x.connectionsPeak, 0)} / ${fmt(x.connectionsOpened, 0)}` : '—',
-            ];
-          }),
+          here
+            .filter((c) => c !== 'bare-reader')
+            .map((c) => {
+              const x = m[c];
+              return [
+                LABELS[c],
+                fmt(x?.burstS, 2),
+                x ? `${fmt(x.burstP50Ms, 1)} / ${fmt(x.burstP99Ms, 1)}` : '—',
+                ratio(x?.burstP99Ms, go?.burstP99Ms),
+                fmt(x?.burstClientP99Ms, 1),
+                fmt(x?.burstStampP99Ms, 1),
+                fmt(x?.deleteS, 2),
+                fmt(x?.peakRssMiB, 1),
+                fmt(x?.cpuS, 2),
+                x
+                  ? `${fmt(x.requests, 0)} (${Object.entries(x.requestsByVerb)
+                      .map(([v, k]) => `${v} ${fmt(k, 0)}`)
+                      .join(', ')})`
+                  : '—',
+                fmt(x?.metricsRequestsTotal, 0),
+                x ? `${fmt(x.connectionsPeak, 0)} / ${fmt(x.connectionsOpened, 0)}` : '—',
+              ];
+            }),
         ),
         '',
       );

@@ -4,8 +4,8 @@
 // the work-queue microbenchmark against client-go's workqueue. See bench/README.md.
 //
 //   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--with-100k] [--runs 3] [--contenders a,b,c]
-//                     [--burst-up-to N] [--deletes-up-to N] [--skip-queue | --queue-only]
-//                     [--update-readme] [--cpu-prof]
+//                     [--large-contenders a,b] [--burst-up-to N] [--deletes-up-to N]
+//                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -66,6 +66,14 @@ const { values: flags } = parseArgs({
     'with-100k': { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
     contenders: { type: 'string', default: CONTENDER_IDS.join(',') },
+    /**
+     * Of those, the ones run above 50,000 pods. Not the client-node baseline by default: it lists
+     * unpaginated, and 100,000 of these pods are 800 MB of JSON, past V8's longest string (512 MiB).
+     */
+    'large-contenders': {
+      type: 'string',
+      default: CONTENDER_IDS.filter((c) => c !== 'client-node-baseline').join(','),
+    },
     /** The largest N at which each contender gets a burst of N readiness changes. */
     'burst-up-to': { type: 'string', default: String(MAX_PODS) },
     /** The largest N at which each contender gets N deletes (then the pods are created again). */
@@ -97,9 +105,13 @@ const concurrency = Number(flags.concurrency);
 const burstUpTo = Number(flags['burst-up-to']);
 const deletesUpTo = Number(flags['deletes-up-to']);
 const contenders = flags.contenders.split(',') as ContenderId[];
-for (const c of contenders)
+const largeContenders = flags['large-contenders'].split(',') as ContenderId[];
+for (const c of [...contenders, ...largeContenders])
   if (!CONTENDER_IDS.includes(c))
     throw new Error(`unknown contender ${c}; known: ${CONTENDER_IDS.join(', ')}`);
+/** The contenders run at N pods. */
+const contendersAt = (n: number): ContenderId[] =>
+  n > 50_000 ? contenders.filter((c) => largeContenders.includes(c)) : contenders;
 
 const log = (message: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -329,6 +341,7 @@ async function runOne(spec: ContenderSpec, n: number, run: number, ctx: RunConte
   let cpuInitialS: number | null = null;
   let heap;
   let peakRssAtSync = Number.NaN;
+  let rssAfterSync = Number.NaN;
   let burst: Timed[] = [];
   let deletes: Timed[] = [];
   let burstAuditFrom = 0;
@@ -349,7 +362,9 @@ async function runOne(spec: ContenderSpec, n: number, run: number, ctx: RunConte
     await sleep(1_000);
     heap = await c.heapAfterGc();
     if (spec.heapProbe && !heap) problems.push('no answer from the heap probe');
-    peakRssAtSync = mib(c.procStats().peakRssBytes);
+    const atSync = c.procStats();
+    peakRssAtSync = mib(atSync.peakRssBytes);
+    rssAfterSync = mib(atSync.rssBytes);
 
     if (spec.controller && n <= burstUpTo) {
       const burstStart = nowMs();
@@ -440,6 +455,7 @@ async function runOne(spec: ContenderSpec, n: number, run: number, ctx: RunConte
     allSyncedS: allSyncedAt !== undefined ? secs(allSyncedAt - c.startedAt) : null,
     readerEvents: c.syncedEvents ?? null,
     peakRssAtSyncMiB: peakRssAtSync,
+    rssAfterSyncMiB: rssAfterSync,
     heapAfterGcMiB: heap ? mib(heap.usedHeapSize) : null,
     heapLimitMiB: heap ? mib(heap.heapSizeLimit) : null,
     burstS: burst.length > 0 && burstLatencies.length === burst.length ? secs(burstEnd - burstStart) : null,
@@ -609,7 +625,7 @@ async function main(): Promise<void> {
         const runsPerContender = runsFor(n);
         for (let run = 1; run <= runsPerContender; run++) {
           // Contenders take turns within a run, so a slow spell of the machine is shared among them.
-          for (const id of contenders) {
+          for (const id of contendersAt(n)) {
             loadSamples.push(loadavg()[0] ?? Number.NaN);
             log(`N=${n} run ${run}/${runsPerContender}: ${id} (load ${loadavg()[0]?.toFixed(2)})`);
             const figures = await runOne(specs[id], n, run, ctx);
@@ -624,7 +640,7 @@ async function main(): Promise<void> {
           }
         }
         const medians: Partial<Record<ContenderId, Medians>> = {};
-        for (const id of contenders) {
+        for (const id of contendersAt(n)) {
           const m = mediansOf(result.runs.filter((r) => r.n === n && r.contender === id));
           if (m) medians[id] = m;
         }
