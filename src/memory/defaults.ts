@@ -23,8 +23,8 @@ export const EXHAUSTED_SHARE = 0.9;
 
 /**
  * The Deployment's NODE_OPTIONS, --max-old-space-size-percentage=75: the old generation may take 75 %
- * of the container's memory limit. The rest holds V8's young generation (up to 48 MiB for containers
- * under 2 GiB), code, and Node's native memory (sockets, TLS, buffers: about 60 to 100 MiB measured).
+ * of the container's memory limit. The rest holds V8's young generation (48 MiB at a 1 GiB limit,
+ * sized by V8 from the memory), code, and Node's native memory (sockets, TLS, buffers: about 60 to 100 MiB measured).
  * Used to turn a heap size into the memory limit to ask for.
  */
 export const DEPLOYED_OLD_SPACE_PERCENTAGE = 75;

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { constrainedLimit, heapFlags, oldSpaceLimit } from './old-space-limit.ts';
 
@@ -74,5 +76,57 @@ describe('constrainedLimit', () => {
     expect(constrainedLimit(0)).toBeUndefined();
     expect(constrainedLimit(18446744073709552000)).toBeUndefined();
     expect(constrainedLimit(9223372036854771712)).toBeUndefined();
+  });
+});
+
+describe('oldSpaceLimit against V8 itself', () => {
+  /** heap_size_limit and process.constrainedMemory() of a Node started with `flags` under RLIMIT_DATA. */
+  function v8Limits(flags: string[], dataKiB?: number): { heapSizeLimit: number; constrained: number } {
+    const script =
+      'const v8 = require("v8"); console.log(JSON.stringify([v8.getHeapStatistics().heap_size_limit, process.constrainedMemory()]))';
+    // libuv (>= 1.52.1, Node 24.21) reads RLIMIT_DATA as constrained memory, as it reads a cgroup's
+    // memory.max: the one limit a test can set without a cgroup of its own.
+    const command = [
+      ...(dataKiB === undefined ? [] : [`ulimit -d ${String(dataKiB)} &&`]),
+      'exec "$0" "$@"',
+    ].join(' ');
+    const out = execFileSync('/bin/bash', ['-c', command, process.execPath, ...flags, '-e', script], {
+      encoding: 'utf8',
+    });
+    const [heapSizeLimit, constrained] = JSON.parse(out) as [number, number];
+    return { heapSizeLimit, constrained };
+  }
+
+  it('leaves only the young generation between it and heap_size_limit', () => {
+    for (const [flags, dataKiB] of [
+      [['--max-old-space-size-percentage=75'], 1_000_000],
+      [['--max-old-space-size=320'], undefined],
+      [['--max-old-space-size=96'], 1_000_000],
+    ] as const) {
+      const v8 = v8Limits([...flags], dataKiB);
+      const ours = oldSpaceLimit({
+        heapSizeLimit: v8.heapSizeLimit,
+        flags: heapFlags(undefined, flags),
+        constrainedMemory: v8.constrained,
+        totalMemory: totalmem(),
+      });
+      const young = v8.heapSizeLimit - ours;
+      expect(young, flags.join(' ')).toBeGreaterThanOrEqual(0);
+      expect(young, flags.join(' ')).toBeLessThanOrEqual(192 * MIB);
+    }
+  });
+
+  it('with the percentage, follows the memory limit: 75 % of 976.5 MiB is 732 MiB', () => {
+    const v8 = v8Limits(['--max-old-space-size-percentage=75'], 1_000_000);
+    expect(constrainedLimit(v8.constrained)).toBe(1_000_000 * 1024);
+    const ours = oldSpaceLimit({
+      heapSizeLimit: v8.heapSizeLimit,
+      flags: { oldSpacePercentage: 75 },
+      constrainedMemory: v8.constrained,
+      totalMemory: totalmem(),
+    });
+    expect(ours).toBe(732 * MIB);
+    // V8 sized the young generation from the 976 MiB too: 48 MiB, not the 192 of a large machine.
+    expect(v8.heapSizeLimit - ours).toBe(48 * MIB);
   });
 });
