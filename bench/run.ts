@@ -6,6 +6,7 @@
 //   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--with-100k] [--runs 3] [--contenders a,b,c]
 //                     [--large-contenders a,b] [--burst-up-to N] [--deletes-up-to N]
 //                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
+//                     [--operator-node-args '--max-semi-space-size=16']
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -86,6 +87,8 @@ const { values: flags } = parseArgs({
     'update-readme': { type: 'boolean', default: false },
     /** Writes a V8 CPU profile of each pod-sync-operator run into <out>/profiles (open in DevTools). */
     'cpu-prof': { type: 'boolean', default: false },
+    /** More Node flags for both pod-sync-operator contenders, space-separated (experiments only). */
+    'operator-node-args': { type: 'string', default: '' },
   },
 });
 
@@ -589,9 +592,10 @@ async function main(): Promise<void> {
         server: cp.server,
         tokenFile,
         caFile,
-        ...(flags['cpu-prof']
-          ? { operatorNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] }
-          : {}),
+        operatorNodeArgs: [
+          ...flags['operator-node-args'].split(/\s+/).filter(Boolean),
+          ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : []),
+        ],
       });
       const owners = (await load.call({ op: 'owners' })).owners as Owner[];
       log(`${owners.length} Deployments and ReplicaSets own the pods`);
