@@ -9,8 +9,9 @@
 // The audit log also records the harness's pod status writes: the time the API server completed each
 // update's response (stageTimestamp of ResponseComplete) is where a burst update's latency starts, on
 // the server's clock (the same machine's), unaffected by how busy the harness's own event loop is.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Agent, request } from 'undici';
 import type { ApiServerAccess } from './workload.ts';
 
@@ -69,17 +70,38 @@ interface AuditEvent {
   objectRef?: { resource?: string; subresource?: string; name?: string };
 }
 
+/**
+ * The audit events logged after byte `from`, read in chunks: at 100,000 pods the log holds several
+ * hundred MB, more than one string may.
+ */
 function auditEvents(logPath: string, from: number): AuditEvent[] {
-  const text = readFileSync(logPath).subarray(from).toString('utf8');
   const events: AuditEvent[] = [];
-  for (const line of text.split('\n')) {
-    if (!line) continue;
+  const fd = openSync(logPath, 'r');
+  const chunk = Buffer.alloc(16 * 2 ** 20);
+  let position = from;
+  let rest = '';
+  const decoder = new StringDecoder('utf8');
+  const parse = (line: string): void => {
+    if (!line) return;
     try {
       events.push(JSON.parse(line) as AuditEvent);
     } catch {
       // A line cut by a write in progress.
     }
+  };
+  try {
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, position);
+      if (read === 0) break;
+      position += read;
+      const lines = (rest + decoder.write(chunk.subarray(0, read))).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) parse(line);
+    }
+  } finally {
+    closeSync(fd);
   }
+  parse(rest);
   return events;
 }
 

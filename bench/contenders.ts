@@ -1,31 +1,58 @@
-// The three contenders, how to start each, and how to read its lines. Every line is stamped with the
-// time it reached the harness (nowMs()), the one clock of every figure.
+// The contenders, how to start each, and how to read its lines. Every line is stamped with the time it
+// reached the harness (nowMs()), the one clock of every figure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { InCluster } from './in-cluster.ts';
 import { connectionsTo, procStats, type ProcStats } from './proc.ts';
 import { nowMs } from './workload.ts';
 
-export const CONTENDER_IDS = ['pod-sync-operator', 'client-go-example', 'client-node-baseline'] as const;
+export const CONTENDER_IDS = [
+  'pod-sync-operator-in-cluster',
+  'pod-sync-operator',
+  'client-go-example',
+  'client-node-baseline',
+  'bare-reader',
+] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
 
 /**
- * What a line says: the cache is synced, a pod was synced, or a pod was synced as gone. `stamp`: the
- * time the contender wrote in the line itself (pod-sync-operator's `time`, in ms), when it has one.
+ * What a line says: the cache is synced (for the bare reader: the initial-events-end bookmark, after
+ * `events` events), a pod was synced, or a pod was synced as gone. `stamp`: the time the contender
+ * wrote in the line itself (pod-sync-operator's `time`, in ms), when it has one.
  */
 export type LineEvent =
-  | { kind: 'synced' }
+  | { kind: 'synced'; events?: number }
   | { kind: 'sync'; name: string; stamp?: number }
   | { kind: 'deleted'; name: string; stamp?: number };
+
+/** What bench/heap-probe.js writes on SIGUSR2, after two full GCs: `{"benchHeap": HeapProbe}`. Bytes. */
+export interface HeapProbe {
+  usedHeapSize: number;
+  totalHeapSize: number;
+  heapSizeLimit: number;
+  /** used_heap_size less the young generation. */
+  oldUsed: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
 
 export interface ContenderSpec {
   id: ContenderId;
   label: string;
   command: string;
   args: string[];
+  /** Added to the harness's environment. */
+  env?: Record<string, string>;
+  /** A Node process with bench/heap-probe.js loaded: SIGUSR2 reports its heap after GC. */
+  heapProbe: boolean;
+  /** A controller prints a line per pod synced; the bare reader only reads the initial list. */
+  controller: boolean;
   parse(line: string, stream: 'stdout' | 'stderr'): LineEvent | undefined;
 }
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+const HEAP_PROBE = ['--import', `${repo}bench/heap-probe.js`];
 
 /** pod-sync-operator logs JSON lines: `caches synced`, then a line per pod transition (`event`, `key`). */
 function parseOperatorLine(line: string): LineEvent | undefined {
@@ -59,25 +86,48 @@ function parseExampleLine(line: string, synced: RegExp, stream: 'stdout' | 'stde
 export function contenderSpecs(options: {
   kubeconfig: string;
   goExample: string;
+  inCluster: InCluster;
+  /** For the bare reader, which takes the API server's address and credentials as files. */
+  server: string;
+  tokenFile: string;
+  caFile: string;
   /** Node flags for pod-sync-operator only, e.g. --cpu-prof. */
   operatorNodeArgs?: string[];
 }): Record<ContenderId, ContenderSpec> {
+  const operator = (args: string[]): string[] => [
+    ...HEAP_PROBE,
+    ...(options.operatorNodeArgs ?? []),
+    `${repo}dist/main.js`,
+    ...args,
+  ];
   return {
+    'pod-sync-operator-in-cluster': {
+      id: 'pod-sync-operator-in-cluster',
+      label: 'pod-sync-operator, in-cluster',
+      command: process.execPath,
+      // As deployed: the Deployment's arguments (leader election on) and environment (NODE_OPTIONS),
+      // the service-account directory and KUBERNETES_SERVICE_HOST/PORT; no kubeconfig anywhere.
+      args: operator(options.inCluster.args),
+      env: options.inCluster.env,
+      heapProbe: true,
+      controller: true,
+      parse: (line) => parseOperatorLine(line),
+    },
     'pod-sync-operator': {
       id: 'pod-sync-operator',
-      label: 'pod-sync-operator',
+      label: 'pod-sync-operator, kubeconfig',
       command: process.execPath,
       // Default settings; leader election is off by default; the same scope as client-go's example.
-      args: [
-        ...(options.operatorNodeArgs ?? []),
-        `${repo}dist/main.js`,
+      args: operator([
         '--kubeconfig',
         options.kubeconfig,
         '--namespace',
         'default',
         '--metrics-bind-address=0',
         '--health-probe-bind-address=0',
-      ],
+      ]),
+      heapProbe: true,
+      controller: true,
       parse: (line) => parseOperatorLine(line),
     },
     'client-go-example': {
@@ -85,6 +135,8 @@ export function contenderSpecs(options: {
       label: 'client-go example',
       command: options.goExample,
       args: ['-kubeconfig', options.kubeconfig],
+      heapProbe: false,
+      controller: true,
       // klog, on stderr, from cache.WaitForNamedCacheSyncWithContext.
       parse: (line, stream) => parseExampleLine(line, /Caches are synced/, stream),
     },
@@ -92,8 +144,31 @@ export function contenderSpecs(options: {
       id: 'client-node-baseline',
       label: 'client-node baseline',
       command: process.execPath,
-      args: [`${repo}bench/baseline/controller.ts`, '--kubeconfig', options.kubeconfig],
+      args: [...HEAP_PROBE, `${repo}bench/baseline/controller.ts`, '--kubeconfig', options.kubeconfig],
+      heapProbe: true,
+      controller: true,
       parse: (line, stream) => parseExampleLine(line, /^caches synced$/, stream),
+    },
+    'bare-reader': {
+      id: 'bare-reader',
+      label: 'bare reader',
+      command: process.execPath,
+      args: [
+        ...HEAP_PROBE,
+        `${repo}bench/bare-reader.js`,
+        '--server',
+        options.server,
+        '--token-file',
+        options.tokenFile,
+        '--ca-file',
+        options.caFile,
+      ],
+      heapProbe: true,
+      controller: false,
+      parse: (line, stream) => {
+        const match = stream === 'stdout' ? /^initial-events-end (\d+)$/.exec(line) : null;
+        return match ? { kind: 'synced', events: Number(match[1]) } : undefined;
+      },
     },
   };
 }
@@ -117,6 +192,8 @@ export class RunningContender {
   readonly startedAt: number;
   readonly pods = new Map<string, PodLines>();
   syncedAt: number | undefined;
+  /** Events the bare reader read up to its bookmark. */
+  syncedEvents: number | undefined;
   /** Pods with at least one sync line at or after `since`, kept current by watchSyncsSince(). */
   #since = Number.POSITIVE_INFINITY;
   #syncedSince = 0;
@@ -131,6 +208,7 @@ export class RunningContender {
   readonly #sampler: NodeJS.Timeout;
   readonly #apiPort: number;
   readonly #podPrefix: string;
+  #heapWaiter: ((probe: HeapProbe) => void) | undefined;
 
   constructor(spec: ContenderSpec, apiPort: number, podPrefix: string) {
     this.spec = spec;
@@ -139,7 +217,7 @@ export class RunningContender {
     this.startedAt = nowMs();
     this.#child = spawn(spec.command, spec.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBECONFIG: '' },
+      env: { ...process.env, KUBECONFIG: '', ...spec.env },
     });
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
@@ -216,6 +294,28 @@ export class RunningContender {
     this.#sampleConnections();
   }
 
+  /**
+   * The V8 heap after a full GC (bench/heap-probe.js answers SIGUSR2 on stderr); undefined for a
+   * contender without the probe, or when no answer came within `timeoutMs`.
+   */
+  async heapAfterGc(timeoutMs = 60_000): Promise<HeapProbe | undefined> {
+    if (!this.spec.heapProbe || !this.running) return undefined;
+    const answer = new Promise<HeapProbe>((resolve) => (this.#heapWaiter = resolve));
+    this.#child.kill('SIGUSR2');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(undefined);
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.#heapWaiter = undefined;
+    }
+  }
+
   #sampleConnections(): void {
     if (!this.running) return;
     try {
@@ -242,9 +342,14 @@ export class RunningContender {
   }
 
   #line(line: string, stream: 'stdout' | 'stderr', at: number): void {
+    if (stream === 'stderr' && line.startsWith('{"benchHeap":')) {
+      this.#heapWaiter?.((JSON.parse(line) as { benchHeap: HeapProbe }).benchHeap);
+      return;
+    }
     const event = this.spec.parse(line, stream);
     if (event?.kind === 'synced') {
       this.syncedAt ??= at;
+      if (event.events !== undefined) this.syncedEvents ??= event.events;
       return;
     }
     if (!event?.name.startsWith(this.#podPrefix)) {

@@ -9,8 +9,9 @@ import {
   ensureOwners,
   inParallel,
   LoadClient,
-  makeUnready,
+  podJsonBytes,
   podNames,
+  setReadiness,
   type ApiServerAccess,
   type Owner,
   type Timed,
@@ -18,11 +19,15 @@ import {
 
 export type LoadRequest =
   | { id: number; op: 'owners' }
-  | { id: number; op: 'create'; n: number; concurrency: number }
-  | { id: number; op: 'burst'; n: number; concurrency: number }
+  /** Creates pods [from, to), ready or not. */
+  | { id: number; op: 'create'; from: number; to: number; ready: boolean; concurrency: number }
+  /** Sets the readiness of pods [0, n): one status update each. */
+  | { id: number; op: 'burst'; n: number; ready: boolean; concurrency: number }
   | { id: number; op: 'delete'; n: number; concurrency: number }
   /** Deletes every pod left in the namespace; answers how many there were. */
   | { id: number; op: 'clean'; concurrency: number }
+  /** The JSON size of pod 0 as served; answers in `count`. */
+  | { id: number; op: 'pod-bytes' }
   | { id: number; op: 'close' };
 
 export type LoadResponse =
@@ -34,7 +39,7 @@ if (!port) throw new Error('load-worker.ts runs as a worker thread');
 const client = new LoadClient(workerData as ApiServerAccess);
 let owners: Owner[] = [];
 
-const indexes = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+const indexes = (n: number, from = 0): number[] => Array.from({ length: n - from }, (_, i) => from + i);
 
 async function handle(req: LoadRequest): Promise<LoadResponse> {
   switch (req.op) {
@@ -42,14 +47,20 @@ async function handle(req: LoadRequest): Promise<LoadResponse> {
       owners = await ensureOwners(client);
       return { id: req.id, ok: true, owners };
     case 'create':
-      await inParallel(indexes(req.n), req.concurrency, (i) => createPod(client, owners, i));
-      return { id: req.id, ok: true, count: req.n };
+      await inParallel(indexes(req.to, req.from), req.concurrency, (i) =>
+        createPod(client, owners, i, req.ready),
+      );
+      return { id: req.id, ok: true, count: req.to - req.from };
     case 'burst':
       return {
         id: req.id,
         ok: true,
-        timed: await inParallel(indexes(req.n), req.concurrency, (i) => makeUnready(client, owners, i)),
+        timed: await inParallel(indexes(req.n), req.concurrency, (i) =>
+          setReadiness(client, owners, i, req.ready),
+        ),
       };
+    case 'pod-bytes':
+      return { id: req.id, ok: true, count: await podJsonBytes(client, owners, 0) };
     case 'delete':
       return {
         id: req.id,

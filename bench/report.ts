@@ -1,15 +1,25 @@
 // Medians, percentiles, the markdown table and the JSON of a benchmark run.
 import type { ContenderId } from './contenders.ts';
+import type { ControlPlaneFigures } from './control-plane-stats.ts';
 
-/** The figures of one contender on one workload, one run. null: the phase did not complete. */
+/** The figures of one contender on one workload, one run. null: the phase did not run or complete. */
 export interface RunFigures {
   contender: ContenderId;
   n: number;
   run: number;
-  /** Process start to the contender's cache-synced line. */
+  /** Process start to the contender's cache-synced line (the bare reader: its initial-events-end line). */
   cacheSyncedS: number | null;
-  /** Process start to the first sync line of the last pod. */
+  /** Process start to the first sync line of the last pod (controllers only). */
   allSyncedS: number | null;
+  /** Events the bare reader read up to the bookmark (N pods + the bookmark). */
+  readerEvents: number | null;
+  /** VmHWM once every pod is synced and the heap probed, before any burst. */
+  peakRssAtSyncMiB: number;
+  /** VmRSS then, after the probe's full GC: what the process holds in a steady state. */
+  rssAfterSyncMiB: number;
+  /** V8's used heap after a full GC once every pod is synced (Node contenders). */
+  heapAfterGcMiB: number | null;
+  heapLimitMiB: number | null;
   /** First update sent to the last pod's sync line. */
   burstS: number | null;
   /** Latency from each update's response to the pod's next sync line. */
@@ -23,6 +33,7 @@ export interface RunFigures {
   burstStampP99Ms: number | null;
   /** First delete sent to the last pod's gone line. */
   deleteS: number | null;
+  /** VmHWM over the whole run, bursts and deletes included. */
   peakRssMiB: number;
   cpuS: number;
   /** CPU seconds spent until every pod was synced once. */
@@ -37,6 +48,28 @@ export interface RunFigures {
   connectionsOpened: number;
   exit: string;
   problems: string[];
+}
+
+/** A contender started on no pods: its start-up cost alone. */
+export interface IdleFigures {
+  contender: ContenderId;
+  cacheSyncedS: number | null;
+  rssMiB: number;
+  peakRssMiB: number;
+  heapAfterGcMiB: number | null;
+  cpuS: number;
+  problems: string[];
+}
+
+/** What holding N pods costs the control plane, read once the pods are created. */
+export interface SizeFigures {
+  n: number;
+  /** Seconds to create the pods of this size that did not exist yet, with their status. */
+  createS: number;
+  createdPods: number;
+  /** One pod as the API server serves it in JSON. */
+  podJsonBytes: number;
+  controlPlane: ControlPlaneFigures;
 }
 
 export interface QueueFigures {
@@ -75,19 +108,53 @@ export interface BenchResult {
   /** Runs of each contender, by N. */
   runsPerContender: Record<string, number>;
   contenders: ContenderId[];
+  /** The largest N with a burst phase, and with a delete phase (pods then re-created). */
+  burstUpTo: number;
+  deletesUpTo: number;
+  idle: Partial<Record<ContenderId, IdleFigures>>;
+  sizeFigures: SizeFigures[];
   runs: RunFigures[];
   medians: Record<string, Partial<Record<ContenderId, Medians>>>;
   queue?: QueueComparison;
 }
 
-export type Medians = Omit<
-  RunFigures,
-  'run' | 'requestsByVerb' | 'userAgents' | 'metricsRequests' | 'problems' | 'exit'
+type NumericKey = {
+  [K in keyof RunFigures]: RunFigures[K] extends number | null ? K : never;
+}[keyof RunFigures];
+
+const MEDIAN_KEYS = [
+  'cacheSyncedS',
+  'allSyncedS',
+  'readerEvents',
+  'peakRssAtSyncMiB',
+  'rssAfterSyncMiB',
+  'heapAfterGcMiB',
+  'heapLimitMiB',
+  'burstS',
+  'burstP50Ms',
+  'burstP99Ms',
+  'burstClientP50Ms',
+  'burstClientP99Ms',
+  'burstStampP50Ms',
+  'burstStampP99Ms',
+  'deleteS',
+  'peakRssMiB',
+  'cpuS',
+  'cpuInitialS',
+  'requests',
+  'connectionsPeak',
+  'connectionsOpened',
+] as const satisfies readonly NumericKey[];
+
+export type Medians = { contender: ContenderId; n: number } & Record<
+  (typeof MEDIAN_KEYS)[number],
+  number | null
 > & {
-  completedRuns: number;
-  requestsByVerb: Record<string, number>;
-  metricsRequestsTotal: number | null;
-};
+    /** Runs in which every phase that ran completed. */
+    completedRuns: number;
+    requestsByVerb: Record<string, number>;
+    metricsRequestsTotal: number | null;
+  };
 
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -118,36 +185,26 @@ export function mediansOf(runs: readonly RunFigures[]): Medians | undefined {
   for (const verb of [...verbs].sort())
     requestsByVerb[verb] = medianOf(runs, (r) => r.requestsByVerb[verb] ?? 0) ?? 0;
   const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+  const figures = Object.fromEntries(MEDIAN_KEYS.map((k) => [k, medianOf(runs, (r) => r[k])])) as Record<
+    (typeof MEDIAN_KEYS)[number],
+    number | null
+  >;
   return {
     contender: first.contender,
     n: first.n,
-    completedRuns: runs.filter((r) => r.deleteS !== null && r.burstS !== null && r.allSyncedS !== null)
-      .length,
-    cacheSyncedS: medianOf(runs, (r) => r.cacheSyncedS),
-    allSyncedS: medianOf(runs, (r) => r.allSyncedS),
-    burstS: medianOf(runs, (r) => r.burstS),
-    burstP50Ms: medianOf(runs, (r) => r.burstP50Ms),
-    burstP99Ms: medianOf(runs, (r) => r.burstP99Ms),
-    burstClientP50Ms: medianOf(runs, (r) => r.burstClientP50Ms),
-    burstClientP99Ms: medianOf(runs, (r) => r.burstClientP99Ms),
-    burstStampP50Ms: medianOf(runs, (r) => r.burstStampP50Ms),
-    burstStampP99Ms: medianOf(runs, (r) => r.burstStampP99Ms),
-    deleteS: medianOf(runs, (r) => r.deleteS),
-    peakRssMiB: medianOf(runs, (r) => r.peakRssMiB) ?? Number.NaN,
-    cpuS: medianOf(runs, (r) => r.cpuS) ?? Number.NaN,
-    cpuInitialS: medianOf(runs, (r) => r.cpuInitialS),
-    requests: medianOf(runs, (r) => r.requests) ?? Number.NaN,
+    ...figures,
+    completedRuns: runs.filter((r) => r.problems.length === 0).length,
     requestsByVerb,
     metricsRequestsTotal: medianOf(runs, (r) => sum(r.metricsRequests)),
-    connectionsPeak: medianOf(runs, (r) => r.connectionsPeak) ?? Number.NaN,
-    connectionsOpened: medianOf(runs, (r) => r.connectionsOpened) ?? Number.NaN,
   };
 }
 
-const LABELS: Record<ContenderId, string> = {
-  'pod-sync-operator': 'pod-sync-operator (1)',
+export const LABELS: Record<ContenderId, string> = {
+  'pod-sync-operator-in-cluster': 'pod-sync-operator, in-cluster (1)',
+  'pod-sync-operator': 'pod-sync-operator, kubeconfig (1b)',
   'client-go-example': 'client-go example (2)',
   'client-node-baseline': 'client-node baseline (3)',
+  'bare-reader': 'bare reader (0)',
 };
 
 function fmt(value: number | null | undefined, digits: number): string {
@@ -155,104 +212,128 @@ function fmt(value: number | null | undefined, digits: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+function ratioValue(ours: number | null | undefined, theirs: number | null | undefined): number | null {
+  if (ours === null || ours === undefined || theirs === null || theirs === undefined) return null;
+  if (!Number.isFinite(ours) || !Number.isFinite(theirs) || theirs <= 0) return null;
+  return ours / theirs;
+}
+
 function ratio(ours: number | null | undefined, theirs: number | null | undefined): string {
-  if (ours === null || ours === undefined || theirs === null || theirs === undefined) return '—';
-  if (!Number.isFinite(ours) || !Number.isFinite(theirs) || theirs <= 0) return '—';
-  return `${fmt(ours / theirs, 2)}x`;
+  const r = ratioValue(ours, theirs);
+  return r === null ? '—' : `${fmt(r, 2)}x`;
 }
 
-interface Row {
-  figure: string;
+/** Bytes of V8 heap per cached pod: the heap after GC over N pods less the heap over none, over N. */
+export function bytesPerPod(m: Medians | undefined, idle: IdleFigures | undefined): number | null {
+  if (!m || m.heapAfterGcMiB === null || idle?.heapAfterGcMiB === null || idle === undefined) return null;
+  return ((m.heapAfterGcMiB - idle.heapAfterGcMiB) * 2 ** 20) / m.n;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  return [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+interface Target {
+  what: string;
+  sizes: readonly number[];
+  /** The operator's rows it judges. */
+  paths: readonly ContenderId[];
   value: (m: Medians) => number | null;
-  digits: number;
-  show?: (m: Medians) => string;
-  /** Target as a maximum ratio against the Go example, and for requests and connections "< baseline". */
-  target?: { maxVsGo: number; fewerThanBaseline?: boolean; onlyAt?: number };
+  against: ContenderId;
+  max: number;
+  /** Judged only where the burst ran. */
+  burst?: true;
 }
 
-const ROWS: Row[] = [
-  { figure: 'start → cache synced (s)', value: (m) => m.cacheSyncedS, digits: 2 },
+const OPERATOR_PATHS = ['pod-sync-operator-in-cluster', 'pod-sync-operator'] as const;
+
+/** Issue 15's targets (and the burst target kept from the issues before it). */
+const TARGETS: Target[] = [
   {
-    figure: 'start → every pod synced once (s)',
+    what: 'start → every pod synced ≤ 1.0x client-go',
+    sizes: [1_000],
+    paths: ['pod-sync-operator-in-cluster'],
     value: (m) => m.allSyncedS,
-    digits: 2,
-    target: { maxVsGo: 1.0, onlyAt: 10_000 },
+    against: 'client-go-example',
+    max: 1.0,
   },
-  { figure: 'burst: first update → last sync (s)', value: (m) => m.burstS, digits: 2 },
-  { figure: "burst latency p50, from the API server's response (ms)", value: (m) => m.burstP50Ms, digits: 1 },
   {
-    figure: "burst latency p99, from the API server's response (ms)",
+    what: 'peak RSS ≤ 1.5x client-go',
+    sizes: [1_000],
+    paths: ['pod-sync-operator-in-cluster'],
+    value: (m) => m.peakRssAtSyncMiB,
+    against: 'client-go-example',
+    max: 1.5,
+  },
+  {
+    what: 'start → every pod synced ≤ 1.0x client-go',
+    sizes: [10_000, 50_000, 100_000],
+    paths: OPERATOR_PATHS,
+    value: (m) => m.allSyncedS,
+    against: 'client-go-example',
+    max: 1.0,
+  },
+  {
+    what: 'peak RSS ≤ 1.0x client-go',
+    sizes: [10_000],
+    paths: OPERATOR_PATHS,
+    value: (m) => m.peakRssAtSyncMiB,
+    against: 'client-go-example',
+    max: 1.0,
+  },
+  {
+    what: 'peak RSS ≤ 0.3x client-go',
+    sizes: [50_000, 100_000],
+    paths: OPERATOR_PATHS,
+    value: (m) => m.peakRssAtSyncMiB,
+    against: 'client-go-example',
+    max: 0.3,
+  },
+  {
+    what: 'start → cache synced ≤ 1.2x the bare reader',
+    sizes: [10_000],
+    paths: OPERATOR_PATHS,
+    value: (m) => m.cacheSyncedS,
+    against: 'bare-reader',
+    max: 1.2,
+  },
+  {
+    what: 'burst latency p99 ≤ 1.2x client-go',
+    sizes: [1_000, 10_000, 50_000, 100_000],
+    paths: OPERATOR_PATHS,
     value: (m) => m.burstP99Ms,
-    digits: 1,
-    target: { maxVsGo: 1.2 },
-  },
-  {
-    figure: 'burst latency p50, from the harness receiving the response (ms)',
-    value: (m) => m.burstClientP50Ms,
-    digits: 1,
-  },
-  {
-    figure: 'burst latency p99, from the harness receiving the response (ms)',
-    value: (m) => m.burstClientP99Ms,
-    digits: 1,
-  },
-  {
-    figure: 'burst latency p50 / p99, to the time written in the line (ms)',
-    value: (m) => m.burstStampP99Ms,
-    digits: 1,
-    show: (m) =>
-      m.burstStampP99Ms === null ? '—' : `${fmt(m.burstStampP50Ms, 1)} / ${fmt(m.burstStampP99Ms, 1)}`,
-  },
-  { figure: 'deletes: first delete → last sync (s)', value: (m) => m.deleteS, digits: 2 },
-  {
-    figure: 'peak RSS (MiB)',
-    value: (m) => m.peakRssMiB,
-    digits: 1,
-    target: { maxVsGo: 1.5, onlyAt: 10_000 },
-  },
-  { figure: 'CPU until every pod synced (s)', value: (m) => m.cpuInitialS, digits: 2 },
-  { figure: 'CPU, whole run (s)', value: (m) => m.cpuS, digits: 2 },
-  {
-    figure: 'requests sent (audit log, by user agent)',
-    value: (m) => m.requests,
-    digits: 0,
-    show: (m) =>
-      `${fmt(m.requests, 0)} (${Object.entries(m.requestsByVerb)
-        .map(([v, c]) => `${v} ${fmt(c, 0)}`)
-        .join(', ')})`,
-    target: { maxVsGo: 1.0, fewerThanBaseline: true },
-  },
-  { figure: 'read requests (apiserver_request_total diff)', value: (m) => m.metricsRequestsTotal, digits: 0 },
-  {
-    figure: 'connections open (peak)',
-    value: (m) => m.connectionsPeak,
-    digits: 0,
-    target: { maxVsGo: 1.0, fewerThanBaseline: true },
-  },
-  {
-    figure: 'connections opened (distinct, sampled every 250 ms)',
-    value: (m) => m.connectionsOpened,
-    digits: 0,
+    against: 'client-go-example',
+    max: 1.2,
+    burst: true,
   },
 ];
 
-function verdict(
-  row: Row,
-  n: number,
-  ours: Medians | undefined,
-  go: Medians | undefined,
-  base: Medians | undefined,
-): string {
-  const t = row.target;
-  if (!t || (t.onlyAt !== undefined && t.onlyAt !== n)) return '';
-  const o = ours ? row.value(ours) : null;
-  const g = go ? row.value(go) : null;
-  const b = base ? row.value(base) : null;
-  if (o === null || g === null || !Number.isFinite(o) || !Number.isFinite(g)) return 'n/a';
-  const okGo = g > 0 ? o / g <= t.maxVsGo + 1e-9 : o <= g;
-  const okBase = !t.fewerThanBaseline || (b !== null && o < b);
-  const want = `≤ ${fmt(t.maxVsGo, 1)}x Go${t.fewerThanBaseline ? ', < (3)' : ''}`;
-  return `${okGo && okBase ? 'met' : '**missed**'} (${want})`;
+function targetRows(result: BenchResult): string[][] {
+  const rows: string[][] = [];
+  for (const target of TARGETS)
+    for (const n of target.sizes) {
+      if (!result.sizes.includes(n) || (target.burst && n > result.burstUpTo)) continue;
+      const m = result.medians[String(n)] ?? {};
+      const theirs = m[target.against];
+      const cells = target.paths.map((path) => {
+        const ours = m[path];
+        const r = ratioValue(ours ? target.value(ours) : null, theirs ? target.value(theirs) : null);
+        if (r === null) return 'n/a';
+        return `${fmt(r, 2)}x ${r <= target.max + 1e-9 ? 'met' : '**missed**'}`;
+      });
+      const byPath = Object.fromEntries(target.paths.map((p, i) => [p, cells[i] ?? '']));
+      rows.push([
+        target.what,
+        n.toLocaleString('en-US'),
+        byPath['pod-sync-operator-in-cluster'] ?? '',
+        byPath['pod-sync-operator'] ?? '',
+      ]);
+    }
+  return rows;
 }
 
 export function markdown(result: BenchResult): string {
@@ -267,34 +348,178 @@ export function markdown(result: BenchResult): string {
     `Command: \`${env.command}\``,
     '',
   );
-  for (const n of result.sizes) {
-    const m = result.medians[String(n)] ?? {};
-    const ours = m['pod-sync-operator'];
-    const go = m['client-go-example'];
-    const base = m['client-node-baseline'];
-    const runs = Math.max(...Object.values(m).map((x) => x.completedRuns));
+  const contenders = result.contenders;
+  if (result.sizes.length > 0) {
+    out.push('### Start-up on no pods', '');
     out.push(
-      `### N = ${n.toLocaleString('en-US')} pods (${result.runsPerContender[String(n)] === 1 ? 'one run' : `medians of ${result.runsPerContender[String(n)]} runs`} each; complete runs: ${result.contenders.map((c) => `${c} ${m[c]?.completedRuns ?? 0}`).join(', ')})`,
+      ...table(
+        ['contender', 'start → cache synced (s)', 'RSS (MiB)', 'V8 heap after GC (MiB)', 'CPU (s)'],
+        contenders.map((c) => {
+          const idle = result.idle[c];
+          return [
+            LABELS[c],
+            fmt(idle?.cacheSyncedS, 2),
+            fmt(idle?.rssMiB, 1),
+            fmt(idle?.heapAfterGcMiB, 1),
+            fmt(idle?.cpuS, 2),
+          ];
+        }),
+      ),
       '',
     );
-    if (runs === 0) out.push('_No run completed._', '');
-    const header = ['figure', ...result.contenders.map((c) => LABELS[c]), '(1) / (2)', '(1) / (3)', 'target'];
+  }
+  for (const n of result.sizes) {
+    const m = result.medians[String(n)] ?? {};
+    const go = m['client-go-example'];
+    const reader = m['bare-reader'];
+    const size = result.sizeFigures.find((f) => f.n === n);
+    const runs = result.runsPerContender[String(n)] ?? 1;
+    // Above 50,000 pods only --large-contenders run.
+    const here = contenders.filter((c) => m[c] !== undefined);
     out.push(
-      `| ${header.join(' | ')} |`,
-      `| ${header.map((_, i) => (i === 0 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`,
+      `### N = ${n.toLocaleString('en-US')} pods (${runs === 1 ? 'one run' : `medians of ${runs} runs`} each; runs without a problem: ${here.map((c) => `${c} ${m[c]?.completedRuns ?? 0}`).join(', ')})`,
+      '',
     );
-    for (const row of ROWS) {
-      const cells = result.contenders.map((c) => {
-        const x = m[c];
-        if (!x) return '—';
-        return row.show ? row.show(x) : fmt(row.value(x), row.digits);
-      });
-      const o = ours ? row.value(ours) : null;
+    if (size)
       out.push(
-        `| ${[row.figure, ...cells, ratio(o, go ? row.value(go) : null), ratio(o, base ? row.value(base) : null), verdict(row, n, ours, go, base)].join(' | ')} |`,
+        `The pods were created once for this size (${size.createdPods.toLocaleString('en-US')} new, ${fmt(size.createS, 1)} s) and every contender started on them in turn; one pod is ${fmt(size.podJsonBytes / 1024, 1)} KiB of JSON as served.`,
+        '',
+      );
+    out.push(
+      ...table(
+        [
+          'initial sync',
+          'start → cache synced (s)',
+          '÷ (0)',
+          'start → every pod synced (s)',
+          '÷ (2)',
+          'peak RSS (MiB)',
+          '÷ (2)',
+          'RSS after sync (MiB)',
+          'V8 heap after GC (MiB)',
+          'heap bytes per pod',
+          'CPU until synced (s)',
+          '÷ (2)',
+        ],
+        here.map((c) => {
+          const x = m[c];
+          return [
+            LABELS[c],
+            fmt(x?.cacheSyncedS, 2),
+            ratio(x?.cacheSyncedS, reader?.cacheSyncedS),
+            fmt(x?.allSyncedS, 2),
+            ratio(x?.allSyncedS, go?.allSyncedS),
+            fmt(x?.peakRssAtSyncMiB, 1),
+            ratio(x?.peakRssAtSyncMiB, go?.peakRssAtSyncMiB),
+            fmt(x?.rssAfterSyncMiB, 1),
+            fmt(x?.heapAfterGcMiB, 1),
+            fmt(bytesPerPod(x, result.idle[c]), 0),
+            fmt(x?.cpuInitialS, 2),
+            ratio(x?.cpuInitialS, go?.cpuInitialS),
+          ];
+        }),
+      ),
+      '',
+    );
+    if (n <= result.burstUpTo) {
+      out.push(
+        `Then a burst of ${n.toLocaleString('en-US')} readiness changes (one per pod)${n <= result.deletesUpTo ? ` and ${n.toLocaleString('en-US')} deletes (the pods are then created again for the next contender)` : ''}; the bare reader takes no part.`,
+        '',
+        ...table(
+          [
+            'burst and deletes',
+            'burst: first update → last sync (s)',
+            "latency p50 / p99 from the API server's response (ms)",
+            'p99 ÷ (2)',
+            'p99 from the harness receiving the response (ms)',
+            'p99 to the time written in the line (ms)',
+            'deletes: first delete → last sync (s)',
+            'peak RSS, whole run (MiB)',
+            'CPU, whole run (s)',
+            'requests (audit log)',
+            'read requests (apiserver_request_total)',
+            'connections peak / distinct',
+          ],
+          here
+            .filter((c) => c !== 'bare-reader')
+            .map((c) => {
+              const x = m[c];
+              return [
+                LABELS[c],
+                fmt(x?.burstS, 2),
+                x ? `${fmt(x.burstP50Ms, 1)} / ${fmt(x.burstP99Ms, 1)}` : '—',
+                ratio(x?.burstP99Ms, go?.burstP99Ms),
+                fmt(x?.burstClientP99Ms, 1),
+                fmt(x?.burstStampP99Ms, 1),
+                fmt(x?.deleteS, 2),
+                fmt(x?.peakRssMiB, 1),
+                fmt(x?.cpuS, 2),
+                x
+                  ? `${fmt(x.requests, 0)} (${Object.entries(x.requestsByVerb)
+                      .map(([v, k]) => `${v} ${fmt(k, 0)}`)
+                      .join(', ')})`
+                  : '—',
+                fmt(x?.metricsRequestsTotal, 0),
+                x ? `${fmt(x.connectionsPeak, 0)} / ${fmt(x.connectionsOpened, 0)}` : '—',
+              ];
+            }),
+        ),
+        '',
       );
     }
-    out.push('');
+  }
+  if (result.sizes.length > 0) {
+    const heapRows = contenders
+      .filter((c) => result.idle[c]?.heapAfterGcMiB !== null && result.idle[c] !== undefined)
+      .map((c) => [
+        LABELS[c],
+        fmt(result.idle[c]?.heapAfterGcMiB, 1),
+        ...result.sizes.map((n) => {
+          const x = result.medians[String(n)]?.[c];
+          return `${fmt(x?.heapAfterGcMiB, 1)} (${fmt(bytesPerPod(x, result.idle[c]), 0)})`;
+        }),
+      ]);
+    out.push(
+      '### Memory by pod count: V8 heap after a full GC in MiB, once every pod is synced (bytes per cached pod)',
+      '',
+      ...table(
+        ['contender', 'no pods', ...result.sizes.map((n) => `N = ${n.toLocaleString('en-US')}`)],
+        heapRows,
+      ),
+      '',
+      '### The control plane holding the pods (read once they are created)',
+      '',
+      ...table(
+        [
+          'N',
+          'pod JSON (KiB)',
+          'create (s)',
+          'kube-apiserver RSS / peak (MiB)',
+          'etcd RSS / peak (MiB)',
+          'etcd database / in use (MiB)',
+        ],
+        result.sizeFigures.map((f) => [
+          f.n.toLocaleString('en-US'),
+          fmt(f.podJsonBytes / 1024, 1),
+          fmt(f.createS, 1),
+          `${fmt(f.controlPlane.apiServerRssMiB, 0)} / ${fmt(f.controlPlane.apiServerPeakRssMiB, 0)}`,
+          `${fmt(f.controlPlane.etcdRssMiB, 0)} / ${fmt(f.controlPlane.etcdPeakRssMiB, 0)}`,
+          `${fmt(f.controlPlane.etcdDbMiB, 0)} / ${fmt(f.controlPlane.etcdDbInUseMiB, 0)}`,
+        ]),
+      ),
+      '',
+    );
+    const targets = targetRows(result);
+    if (targets.length > 0)
+      out.push(
+        "### Targets (issue 15; the burst target from the issues before), the operator's ratio against the named contender",
+        '',
+        ...table(
+          ['target', 'N', LABELS['pod-sync-operator-in-cluster'], LABELS['pod-sync-operator']],
+          targets,
+        ),
+        '',
+      );
   }
   const q = result.queue;
   if (q) {

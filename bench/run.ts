@@ -1,9 +1,12 @@
-// `make bench` / `npm run bench`: pod-sync-operator against client-go's workqueue example and a
-// client-node baseline, on the same local kube-apiserver, one contender at a time; then the work-queue
-// microbenchmark against client-go's workqueue. See bench/README.md.
+// `make bench` / `npm run bench`: pod-sync-operator (in-cluster, and from a kubeconfig) against
+// client-go's workqueue example, a client-node baseline and a bare reader (one streamed list, nothing
+// else), on the same local kube-apiserver, one contender at a time on pods created once per size; then
+// the work-queue microbenchmark against client-go's workqueue. See bench/README.md.
 //
-//   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--runs 3] [--contenders a,b,c]
+//   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--with-100k] [--runs 3] [--contenders a,b,c]
+//                     [--large-contenders a,b] [--burst-up-to N] [--deletes-up-to N]
 //                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
+//                     [--operator-node-args '--max-semi-space-size=16']
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -27,6 +30,8 @@ import {
   type ContenderId,
   type ContenderSpec,
 } from './contenders.ts';
+import { controlPlaneFigures, defragmentEtcd } from './control-plane-stats.ts';
+import { setUpInCluster } from './in-cluster.ts';
 import type { LoadRequest, LoadResponse } from './load-worker.ts';
 import type { QueueBenchResult } from './queue-bench.ts';
 import {
@@ -36,6 +41,7 @@ import {
   percentile,
   type BenchResult,
   type Environment,
+  type IdleFigures,
   type Medians,
   type QueueComparison,
   type QueueFigures,
@@ -45,13 +51,34 @@ import { LOAD_USER_AGENT, nowMs, type ApiServerAccess, type Owner, type Timed } 
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const POD_PREFIX = 'bench-app-';
+const MAX_PODS = 100_000;
+/**
+ * etcd's database limit for the bench's private etcd: 8 GiB, etcd's documented maximum suggestion. The
+ * default 2 GiB holds 100,000 of these pods (about 2.5 KiB each in etcd) with a few revisions each,
+ * but bursts write a revision per pod per contender faster than the API server's 5-minute compaction
+ * frees them; the harness also compacts and defragments between sizes.
+ */
+const ETCD_QUOTA_BYTES = 8 * 2 ** 30;
 
 const { values: flags } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000' },
     'with-50k': { type: 'boolean', default: false },
+    'with-100k': { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
     contenders: { type: 'string', default: CONTENDER_IDS.join(',') },
+    /**
+     * Of those, the ones run above 50,000 pods. Not the client-node baseline by default: it lists
+     * unpaginated, and 100,000 of these pods are 800 MB of JSON, past V8's longest string (512 MiB).
+     */
+    'large-contenders': {
+      type: 'string',
+      default: CONTENDER_IDS.filter((c) => c !== 'client-node-baseline').join(','),
+    },
+    /** The largest N at which each contender gets a burst of N readiness changes. */
+    'burst-up-to': { type: 'string', default: String(MAX_PODS) },
+    /** The largest N at which each contender gets N deletes (then the pods are created again). */
+    'deletes-up-to': { type: 'string', default: '1000' },
     'skip-queue': { type: 'boolean', default: false },
     'queue-only': { type: 'boolean', default: false },
     'queue-seconds': { type: 'string', default: '2' },
@@ -60,23 +87,34 @@ const { values: flags } = parseArgs({
     'update-readme': { type: 'boolean', default: false },
     /** Writes a V8 CPU profile of each pod-sync-operator run into <out>/profiles (open in DevTools). */
     'cpu-prof': { type: 'boolean', default: false },
+    /** More Node flags for both pod-sync-operator contenders, space-separated (experiments only). */
+    'operator-node-args': { type: 'string', default: '' },
   },
 });
 
 const sizes = flags.sizes.split(',').map(Number);
 if (flags['with-50k'] && !sizes.includes(50_000)) sizes.push(50_000);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 50_000))
-  throw new Error(`--sizes: 1 to 50000 each, got ${flags.sizes}`);
+if (flags['with-100k'] && !sizes.includes(100_000)) sizes.push(100_000);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > MAX_PODS))
+  throw new Error(`--sizes: 1 to ${MAX_PODS} each, got ${sizes.join(',')}`);
+// Pods are created once per size and added to for the next: smallest first.
+const runOrder = [...sizes].sort((a, b) => a - b);
 // One count for every size, or one per size in the order of --sizes (e.g. --runs 3,1).
 const runCounts = flags.runs.split(',').map(Number);
 if (runCounts.some((r) => !Number.isInteger(r) || r < 1))
   throw new Error(`--runs: positive integers, got ${flags.runs}`);
 const runsFor = (n: number): number => runCounts[Math.min(sizes.indexOf(n), runCounts.length - 1)] ?? 1;
 const concurrency = Number(flags.concurrency);
+const burstUpTo = Number(flags['burst-up-to']);
+const deletesUpTo = Number(flags['deletes-up-to']);
 const contenders = flags.contenders.split(',') as ContenderId[];
-for (const c of contenders)
+const largeContenders = flags['large-contenders'].split(',') as ContenderId[];
+for (const c of [...contenders, ...largeContenders])
   if (!CONTENDER_IDS.includes(c))
     throw new Error(`unknown contender ${c}; known: ${CONTENDER_IDS.join(', ')}`);
+/** The contenders run at N pods. */
+const contendersAt = (n: number): ContenderId[] =>
+  n > 50_000 ? contenders.filter((c) => largeContenders.includes(c)) : contenders;
 
 const log = (message: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -236,18 +274,67 @@ async function waitUntil(
   return true;
 }
 
-async function runOne(
-  spec: ContenderSpec,
-  n: number,
-  run: number,
-  ctx: { load: Load; metrics: ApiServerMetrics; auditLog: string; apiPort: number },
-): Promise<RunFigures> {
-  const problems: string[] = [];
-  const created = await ctx.load.call({ op: 'clean', concurrency });
-  if ((created.count ?? 0) > 0) log(`  removed ${created.count} pods left over`);
+/** The pods in the namespace: how many (indexes 0 to count-1) and whether they are ready. */
+interface PodState {
+  count: number;
+  ready: boolean;
+}
+
+interface RunContext {
+  load: Load;
+  metrics: ApiServerMetrics;
+  auditLog: string;
+  apiPort: number;
+  pods: PodState;
+}
+
+/** Creates pods up to `n` (those that exist are kept), as ready as the ones there. */
+async function ensurePods(ctx: RunContext, n: number): Promise<{ created: number; seconds: number }> {
   const t = Date.now();
-  await ctx.load.call({ op: 'create', n, concurrency });
-  log(`  ${n} pods created with status in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const from = ctx.pods.count;
+  if (from >= n) return { created: 0, seconds: 0 };
+  await ctx.load.call({ op: 'create', from, to: n, ready: ctx.pods.ready, concurrency });
+  ctx.pods.count = n;
+  const seconds = (Date.now() - t) / 1000;
+  log(`  ${n - from} pods created with status in ${seconds.toFixed(1)} s (${n} in all)`);
+  return { created: n - from, seconds };
+}
+
+const mib = (bytes: number): number => bytes / 2 ** 20;
+
+/** A contender on no pods: what starting costs it, before any pod. */
+async function idleRun(spec: ContenderSpec, ctx: RunContext): Promise<IdleFigures> {
+  const problems: string[] = [];
+  const c = new RunningContender(spec, ctx.apiPort, POD_PREFIX);
+  let heap;
+  let stats;
+  try {
+    if (!(await waitUntil('cache synced', c, () => c.syncedAt !== undefined, 60_000)))
+      problems.push('no cache-synced line within 60 s');
+    await sleep(1_000);
+    heap = await c.heapAfterGc();
+    stats = c.procStats();
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const exit = await c.stop();
+  if (exit.code !== 0 && exit.signal !== 'SIGTERM')
+    problems.push(`exit code ${exit.code}, signal ${exit.signal}`);
+  return {
+    contender: spec.id,
+    cacheSyncedS: c.syncedAt !== undefined ? (c.syncedAt - c.startedAt) / 1000 : null,
+    rssMiB: stats ? mib(stats.rssBytes) : Number.NaN,
+    peakRssMiB: stats ? mib(stats.peakRssBytes) : Number.NaN,
+    heapAfterGcMiB: heap ? mib(heap.usedHeapSize) : null,
+    cpuS: stats ? stats.cpuSeconds : Number.NaN,
+    problems,
+  };
+}
+
+async function runOne(spec: ContenderSpec, n: number, run: number, ctx: RunContext): Promise<RunFigures> {
+  const problems: string[] = [];
+  // A delete phase before this run left no pods: create them again.
+  await ensurePods(ctx, n);
   await sleep(2_000);
 
   const before = await ctx.metrics.requestTotals();
@@ -255,6 +342,9 @@ async function runOne(
   const c = new RunningContender(spec, ctx.apiPort, POD_PREFIX);
   const phaseTimeout = 60_000 + n * 30;
   let cpuInitialS: number | null = null;
+  let heap;
+  let peakRssAtSync = Number.NaN;
+  let rssAfterSync = Number.NaN;
   let burst: Timed[] = [];
   let deletes: Timed[] = [];
   let burstAuditFrom = 0;
@@ -262,7 +352,7 @@ async function runOne(
     const synced = await waitUntil(
       'the initial sync',
       c,
-      () => c.syncedAt !== undefined && c.syncedOnce >= n,
+      () => c.syncedAt !== undefined && (!spec.controller || c.syncedOnce >= n),
       phaseTimeout,
     );
     cpuInitialS = c.procStats().cpuSeconds;
@@ -270,20 +360,34 @@ async function runOne(
       problems.push(
         `initial sync incomplete: ${c.syncedOnce}/${n} pods, cache synced: ${c.syncedAt !== undefined}`,
       );
+    if (!spec.controller && (c.syncedEvents ?? 0) < n + 1)
+      problems.push(`the reader read ${c.syncedEvents} events, fewer than ${n} pods and the bookmark`);
     await sleep(1_000);
+    heap = await c.heapAfterGc();
+    if (spec.heapProbe && !heap) problems.push('no answer from the heap probe');
+    const atSync = c.procStats();
+    peakRssAtSync = mib(atSync.peakRssBytes);
+    rssAfterSync = mib(atSync.rssBytes);
 
-    const burstStart = nowMs();
-    burstAuditFrom = fileSize(ctx.auditLog);
-    c.watchSyncsSince(burstStart);
-    burst = (await ctx.load.call({ op: 'burst', n, concurrency })).timed ?? [];
-    if (!(await waitUntil('the burst', c, () => c.syncedSince >= n, phaseTimeout)))
-      problems.push(`burst incomplete: ${c.syncedSince}/${n} pods`);
-    await sleep(1_000);
+    if (spec.controller && n <= burstUpTo) {
+      const burstStart = nowMs();
+      burstAuditFrom = fileSize(ctx.auditLog);
+      c.watchSyncsSince(burstStart);
+      const ready = !ctx.pods.ready;
+      burst = (await ctx.load.call({ op: 'burst', n, ready, concurrency })).timed ?? [];
+      ctx.pods.ready = ready;
+      if (!(await waitUntil('the burst', c, () => c.syncedSince >= n, phaseTimeout)))
+        problems.push(`burst incomplete: ${c.syncedSince}/${n} pods`);
+      await sleep(1_000);
+    }
 
-    deletes = (await ctx.load.call({ op: 'delete', n, concurrency })).timed ?? [];
-    if (!(await waitUntil('the deletes', c, () => c.deleted >= n, phaseTimeout)))
-      problems.push(`deletes incomplete: ${c.deleted}/${n} pods`);
-    await sleep(500);
+    if (spec.controller && n <= deletesUpTo) {
+      deletes = (await ctx.load.call({ op: 'delete', n, concurrency })).timed ?? [];
+      ctx.pods.count = 0;
+      if (!(await waitUntil('the deletes', c, () => c.deleted >= n, phaseTimeout)))
+        problems.push(`deletes incomplete: ${c.deleted}/${n} pods`);
+      await sleep(500);
+    }
   } catch (err) {
     problems.push((err as Error).message);
   }
@@ -298,9 +402,14 @@ async function runOne(
   const after = await ctx.metrics.requestTotals();
   const audit = countAudit(ctx.auditLog, auditFrom);
 
-  const firstSyncs = [...c.pods.values()].map((p) => p.syncs[0]).filter((x): x is number => x !== undefined);
-  const allSyncedAt = firstSyncs.length >= n ? Math.max(...firstSyncs) : undefined;
-  const responded = statusPatchResponses(ctx.auditLog, burstAuditFrom);
+  let allSyncedAt: number | undefined;
+  if (spec.controller && c.pods.size >= n) {
+    allSyncedAt = 0;
+    for (const p of c.pods.values()) allSyncedAt = Math.max(allSyncedAt, p.syncs[0] ?? Number.NaN);
+    if (Number.isNaN(allSyncedAt)) allSyncedAt = undefined;
+  }
+  const responded =
+    burst.length > 0 ? statusPatchResponses(ctx.auditLog, burstAuditFrom) : new Map<string, number>();
   const burstLatencies: number[] = [];
   const clientLatencies: number[] = [];
   const stampLatencies: number[] = [];
@@ -321,37 +430,46 @@ async function runOne(
   }
   if (burst.length > 0 && responded.size < burst.length)
     problems.push(`audit log has ${responded.size} of ${burst.length} burst responses`);
-  const burstStart = Math.min(...burst.map((u) => u.sentAt));
+  let burstStart = Number.POSITIVE_INFINITY;
+  for (const u of burst) burstStart = Math.min(burstStart, u.sentAt);
   let deleteEnd = 0;
   let deleteSeen = 0;
+  let deleteStart = Number.POSITIVE_INFINITY;
   for (const d of deletes) {
+    deleteStart = Math.min(deleteStart, d.sentAt);
     const at = c.pods.get(d.name)?.deletes[0];
     if (at === undefined) continue;
     deleteSeen++;
     deleteEnd = Math.max(deleteEnd, at);
   }
-  const deleteStart = Math.min(...deletes.map((d) => d.sentAt));
   const agents = Object.keys(audit.byUserAgent).filter((a) => a !== LOAD_USER_AGENT);
   const byVerb: Record<string, number> = {};
   for (const agent of agents)
     for (const [verb, count] of Object.entries(audit.byUserAgent[agent] ?? {}))
       byVerb[verb] = (byVerb[verb] ?? 0) + count;
   const secs = (ms: number): number => ms / 1000;
+  const all = (list: number[], p: number): number | null =>
+    burst.length > 0 && list.length === n ? percentile(list, p) : null;
   return {
     contender: spec.id,
     n,
     run,
     cacheSyncedS: c.syncedAt !== undefined ? secs(c.syncedAt - c.startedAt) : null,
     allSyncedS: allSyncedAt !== undefined ? secs(allSyncedAt - c.startedAt) : null,
+    readerEvents: c.syncedEvents ?? null,
+    peakRssAtSyncMiB: peakRssAtSync,
+    rssAfterSyncMiB: rssAfterSync,
+    heapAfterGcMiB: heap ? mib(heap.usedHeapSize) : null,
+    heapLimitMiB: heap ? mib(heap.heapSizeLimit) : null,
     burstS: burst.length > 0 && burstLatencies.length === burst.length ? secs(burstEnd - burstStart) : null,
-    burstP50Ms: burstLatencies.length === n ? percentile(burstLatencies, 50) : null,
-    burstP99Ms: burstLatencies.length === n ? percentile(burstLatencies, 99) : null,
-    burstClientP50Ms: clientLatencies.length === n ? percentile(clientLatencies, 50) : null,
-    burstClientP99Ms: clientLatencies.length === n ? percentile(clientLatencies, 99) : null,
-    burstStampP50Ms: stampLatencies.length === n ? percentile(stampLatencies, 50) : null,
-    burstStampP99Ms: stampLatencies.length === n ? percentile(stampLatencies, 99) : null,
+    burstP50Ms: all(burstLatencies, 50),
+    burstP99Ms: all(burstLatencies, 99),
+    burstClientP50Ms: all(clientLatencies, 50),
+    burstClientP99Ms: all(clientLatencies, 99),
+    burstStampP50Ms: all(stampLatencies, 50),
+    burstStampP99Ms: all(stampLatencies, 99),
     deleteS: deletes.length > 0 && deleteSeen === deletes.length ? secs(deleteEnd - deleteStart) : null,
-    peakRssMiB: stats ? stats.peakRssBytes / 2 ** 20 : Number.NaN,
+    peakRssMiB: stats ? mib(stats.peakRssBytes) : Number.NaN,
     cpuS: stats ? stats.cpuSeconds : Number.NaN,
     cpuInitialS,
     requests: Object.values(byVerb).reduce((a, b) => a + b, 0),
@@ -418,85 +536,157 @@ async function main(): Promise<void> {
   log(`load average ${startLoad.map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores`);
   const result: BenchResult = {
     environment: environment(start, startLoad, loadSamples),
-    sizes: flags['queue-only'] ? [] : sizes,
+    sizes: flags['queue-only'] ? [] : runOrder,
     runsPerContender: Object.fromEntries(sizes.map((n) => [String(n), runsFor(n)])),
     contenders,
+    burstUpTo,
+    deletesUpTo,
+    idle: {},
+    sizeFigures: [],
     runs: [],
     medians: {},
   };
   if (!flags['skip-queue']) result.queue = await queueBench(3, Number(flags['queue-seconds']));
 
   if (!flags['queue-only']) {
-    if (contenders.includes('pod-sync-operator') && !existsSync(join(repo, 'dist', 'main.js'))) {
+    if (
+      contenders.some((c) => c.startsWith('pod-sync-operator')) &&
+      !existsSync(join(repo, 'dist', 'main.js'))
+    ) {
       throw new Error('dist/main.js is missing: npm run build first (npm run bench does)');
     }
     const goExample = (await capture('bash', [join(repo, 'bench', 'go', 'build.sh')])).trim();
-    const auditDir = mkdtempSync(join(tmpdir(), 'pod-sync-bench-'));
-    const audit = auditArgs(auditDir);
+    const work = mkdtempSync(join(tmpdir(), 'pod-sync-bench-'));
+    const audit = auditArgs(work);
     log('starting the control plane');
-    const cp = await ControlPlane.start({ extraApiServerArgs: audit.args });
+    const cp = await ControlPlane.start({
+      extraApiServerArgs: audit.args,
+      extraEtcdArgs: [`--quota-backend-bytes=${ETCD_QUOTA_BYTES}`],
+    });
     const access: ApiServerAccess = { server: cp.server, token: cp.token, ca: cp.ca };
     const load = new Load(access);
     const metrics = new ApiServerMetrics(access);
-    const specs = contenderSpecs({
-      kubeconfig: cp.kubeconfigPath,
-      goExample,
-      ...(flags['cpu-prof']
-        ? { operatorNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] }
-        : {}),
-    });
+    const ctx: RunContext = {
+      load,
+      metrics,
+      auditLog: audit.logPath,
+      apiPort: Number(new URL(cp.server).port),
+      pods: { count: 0, ready: true },
+    };
     try {
+      const inCluster = setUpInCluster({
+        kubectl: cp.binaries.kubectl,
+        kubeconfig: cp.kubeconfigPath,
+        server: cp.server,
+        ca: cp.ca,
+        dir: join(work, 'serviceaccount'),
+      });
+      const tokenFile = join(work, 'admin-token');
+      const caFile = join(work, 'ca.crt');
+      writeFileSync(tokenFile, cp.token, { mode: 0o600 });
+      writeFileSync(caFile, cp.ca);
+      const specs = contenderSpecs({
+        kubeconfig: cp.kubeconfigPath,
+        goExample,
+        inCluster,
+        server: cp.server,
+        tokenFile,
+        caFile,
+        operatorNodeArgs: [
+          ...flags['operator-node-args'].split(/\s+/).filter(Boolean),
+          ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : []),
+        ],
+      });
       const owners = (await load.call({ op: 'owners' })).owners as Owner[];
       log(`${owners.length} Deployments and ReplicaSets own the pods`);
-      for (const n of result.sizes) {
+      const left = (await load.call({ op: 'clean', concurrency })).count ?? 0;
+      if (left > 0) log(`removed ${left} pods left over`);
+      for (const id of contenders) {
+        log(`no pods: ${id}`);
+        const idle = await idleRun(specs[id], ctx);
+        result.idle[id] = idle;
+        log(
+          `  cache synced ${idle.cacheSyncedS?.toFixed(2)} s, RSS ${idle.rssMiB.toFixed(0)} MiB, heap ${idle.heapAfterGcMiB?.toFixed(1)} MiB` +
+            (idle.problems.length ? `; problems: ${idle.problems.join('; ')}` : ''),
+        );
+      }
+      for (const n of runOrder) {
+        const created = await ensurePods(ctx, n);
+        await sleep(2_000);
+        const controlPlane = await controlPlaneFigures(cp.state.pids, cp.etcdUrl);
+        const podJsonBytes = (await load.call({ op: 'pod-bytes' })).count ?? Number.NaN;
+        result.sizeFigures.push({
+          n,
+          createS: created.seconds,
+          createdPods: created.created,
+          podJsonBytes,
+          controlPlane,
+        });
+        log(
+          `N=${n}: pod ${podJsonBytes} bytes of JSON; kube-apiserver RSS ${controlPlane.apiServerRssMiB.toFixed(0)} MiB, etcd RSS ${controlPlane.etcdRssMiB.toFixed(0)} MiB, ` +
+            `etcd database ${controlPlane.etcdDbMiB.toFixed(0)} MiB (${controlPlane.etcdDbInUseMiB.toFixed(0)} in use)`,
+        );
         const runsPerContender = runsFor(n);
         for (let run = 1; run <= runsPerContender; run++) {
           // Contenders take turns within a run, so a slow spell of the machine is shared among them.
-          for (const id of contenders) {
+          for (const id of contendersAt(n)) {
             loadSamples.push(loadavg()[0] ?? Number.NaN);
             log(`N=${n} run ${run}/${runsPerContender}: ${id} (load ${loadavg()[0]?.toFixed(2)})`);
-            const figures = await runOne(specs[id], n, run, {
-              load,
-              metrics,
-              auditLog: audit.logPath,
-              apiPort: Number(new URL(cp.server).port),
-            });
+            const figures = await runOne(specs[id], n, run, ctx);
             result.runs.push(figures);
             log(
-              `  cache synced ${figures.cacheSyncedS?.toFixed(2)} s, all synced ${figures.allSyncedS?.toFixed(2)} s, burst ${figures.burstS?.toFixed(2)} s ` +
+              `  cache synced ${figures.cacheSyncedS?.toFixed(2)} s, all synced ${figures.allSyncedS?.toFixed(2)} s, ` +
+                `heap ${figures.heapAfterGcMiB?.toFixed(1)} MiB, RSS at sync ${figures.peakRssAtSyncMiB.toFixed(0)} MiB; burst ${figures.burstS?.toFixed(2)} s ` +
                 `p50 ${figures.burstP50Ms?.toFixed(1)} ms p99 ${figures.burstP99Ms?.toFixed(1)} ms, deletes ${figures.deleteS?.toFixed(2)} s, ` +
-                `RSS ${figures.peakRssMiB.toFixed(0)} MiB, CPU ${figures.cpuS.toFixed(2)} s, ${figures.requests} requests, ` +
+                `peak RSS ${figures.peakRssMiB.toFixed(0)} MiB, CPU ${figures.cpuS.toFixed(2)} s, ${figures.requests} requests, ` +
                 `${figures.connectionsPeak} connections${figures.problems.length ? `; problems: ${figures.problems.join('; ')}` : ''}`,
             );
           }
         }
         const medians: Partial<Record<ContenderId, Medians>> = {};
-        for (const id of contenders) {
+        for (const id of contendersAt(n)) {
           const m = mediansOf(result.runs.filter((r) => r.n === n && r.contender === id));
           if (m) medians[id] = m;
         }
         result.medians[String(n)] = medians;
+        // Results so far, in case a larger size does not finish.
+        writeResults(result, start, false);
       }
       await load.call({ op: 'clean', concurrency });
+      await cp.compactEtcd();
+      await defragmentEtcd(cp.etcdUrl);
     } finally {
       await load.close().catch(() => undefined);
       await metrics.close();
       await cp.stop();
-      rmSync(auditDir, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
     }
   }
 
   result.environment = environment(start, startLoad, loadSamples);
+  const table = writeResults(result, start, flags['update-readme']);
+  process.stdout.write(`${table}\n`);
+  log(`results in ${join(flags.out, `${stamp(start)}.json`)} and .md`);
+}
+
+const stamp = (start: number): string => new Date(start).toISOString().replace(/[:.]/g, '-');
+
+/** Writes <start>.json/.md and latest.*; with `readme`, the table into bench/README.md too. */
+function writeResults(result: BenchResult, start: number, readme: boolean): string {
+  result.environment = environment(
+    start,
+    result.environment.loadAverageStart,
+    result.environment.loadAverageSamples,
+  );
   const table = markdown(result);
   mkdirSync(flags.out, { recursive: true });
-  const stamp = new Date(start).toISOString().replace(/[:.]/g, '-');
-  writeFileSync(join(flags.out, `${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(flags.out, `${stamp}.md`), `${table}\n`);
-  writeFileSync(join(flags.out, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  writeFileSync(join(flags.out, `${stamp(start)}.json`), json);
+  writeFileSync(join(flags.out, `${stamp(start)}.md`), `${table}\n`);
+  writeFileSync(join(flags.out, 'latest.json'), json);
   writeFileSync(join(flags.out, 'latest.md'), `${table}\n`);
-  if (flags['update-readme']) updateReadme(table);
-  process.stdout.write(`${table}\n`);
-  log(`results in ${join(flags.out, `${stamp}.json`)} and .md`);
+  if (readme) updateReadme(table);
+  return table;
 }
 
 await main();

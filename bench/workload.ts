@@ -286,26 +286,39 @@ export function podStatus(i: number, ready: boolean, at: string): unknown {
 
 const MERGE_PATCH = 'application/merge-patch+json';
 
-/** Creates pod i and writes its Running, Ready status. */
-export async function createPod(client: LoadClient, owners: readonly Owner[], i: number): Promise<void> {
+/** Creates pod i and writes its Running status, ready or not. */
+export async function createPod(
+  client: LoadClient,
+  owners: readonly Owner[],
+  i: number,
+  ready = true,
+): Promise<void> {
   const { name, owner } = podName(owners, i);
   await client.request('POST', podsPath, podManifest(name, owner, i));
   await client.request(
     'PATCH',
     `${podsPath}/${name}/status`,
-    podStatus(i, true, '2026-07-01T09:30:10Z'),
+    podStatus(i, ready, '2026-07-01T09:30:10Z'),
     MERGE_PATCH,
   );
 }
 
-/** One status update of the burst: the pod turns unready (a readiness probe failing). */
-export async function makeUnready(client: LoadClient, owners: readonly Owner[], i: number): Promise<Timed> {
+/**
+ * One status update of a burst: the pod turns unready (a readiness probe failing) or ready again. The
+ * pods are shared by every contender of a size, so bursts alternate: each is one transition per pod.
+ */
+export async function setReadiness(
+  client: LoadClient,
+  owners: readonly Owner[],
+  i: number,
+  ready: boolean,
+): Promise<Timed> {
   const { name } = podName(owners, i);
   const sentAt = nowMs();
   await client.request(
     'PATCH',
     `${podsPath}/${name}/status`,
-    podStatus(i, false, new Date().toISOString()),
+    podStatus(i, ready, new Date().toISOString()),
     MERGE_PATCH,
   );
   return { name, sentAt, respondedAt: nowMs() };
@@ -319,10 +332,28 @@ export async function deletePod(client: LoadClient, owners: readonly Owner[], i:
   return { name, sentAt, respondedAt: nowMs() };
 }
 
-/** Names of the pods in the namespace (the harness checks it is empty between runs). */
+/** Names of the pods in the namespace, read in pages of 5,000 (partial object metadata would do too). */
 export async function podNames(client: LoadClient): Promise<string[]> {
-  const text = await client.request('GET', `${podsPath}?limit=100000`);
-  return (JSON.parse(text) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name);
+  const names: string[] = [];
+  let token = '';
+  do {
+    const text = await client.request(
+      'GET',
+      `${podsPath}?limit=5000${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+    );
+    const page = JSON.parse(text) as {
+      metadata: { continue?: string };
+      items: { metadata: { name: string } }[];
+    };
+    for (const pod of page.items) names.push(pod.metadata.name);
+    token = page.metadata.continue ?? '';
+  } while (token);
+  return names;
+}
+
+/** The JSON size of pod i as the API server serves it (status included). */
+export async function podJsonBytes(client: LoadClient, owners: readonly Owner[], i: number): Promise<number> {
+  return Buffer.byteLength(await client.request('GET', `${podsPath}/${podName(owners, i).name}`));
 }
 
 export async function deleteByName(client: LoadClient, name: string): Promise<void> {

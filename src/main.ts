@@ -14,6 +14,8 @@ import { DiscoveryClient, DynamicRESTMapper } from './discovery/index.ts';
 import { SharedInformerFactory } from './informers/index.ts';
 import { LeaderElector, LeaseLock, leaderElectionIdentity, RestLeaseClient } from './leaderelection/index.ts';
 import { createLogger } from './logging/logger.ts';
+import { HeapBudget } from './memory/heap-budget.ts';
+import { v8HeapSource } from './memory/heap-source.ts';
 import { defaultControllerRateLimiter } from './queue/index.ts';
 import { healthHandler } from './server/health-server.ts';
 import { listen, type ListeningServer } from './server/listen.ts';
@@ -22,8 +24,8 @@ import { handleShutdownSignals } from './signals.ts';
 import { USER_AGENT, VERSION } from './version.ts';
 
 /**
- * Exit codes: 0 clean shutdown, 1 runtime failure (cache sync timeout, leadership lost), 2 bad input
- * (flags, kubeconfig).
+ * Exit codes: 0 clean shutdown, 1 runtime failure (cache sync timeout, leadership lost, heap exhausted),
+ * 2 bad input (flags, kubeconfig).
  */
 async function main(): Promise<number> {
   let parsed;
@@ -126,6 +128,16 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     registry,
   });
 
+  // Says when the pods cached outgrow the heap, before V8 aborts (src/memory, README "Sizing").
+  const heapBudget = new HeapBudget({
+    source: v8HeapSource(),
+    cachedPods: () => podSync.pods.store.size,
+    logger: log,
+    registry,
+    // The cause is logged (fatal); a drain could need the heap there is no more of.
+    onExhausted: () => process.exit(1),
+  });
+
   const shutdown = new AbortController();
   handleShutdownSignals(shutdown, log);
   const servers: ListeningServer[] = [];
@@ -171,6 +183,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     );
 
     // Caches run on every replica, as controller-runtime's do, so a standby takes over warm.
+    heapBudget.start();
     factory.start(informers.signal);
     if (!(await podSync.waitForCacheSync(shutdown.signal, settings.cacheSyncTimeoutMs))) {
       if (shutdown.signal.aborted) return 0;
@@ -181,6 +194,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
       return 1;
     }
     log.info('caches synced');
+    heapBudget.synced();
 
     if (!elector) {
       await podSync.run(shutdown.signal);
@@ -190,6 +204,7 @@ async function runOperator(settings: Settings, log: Logger): Promise<number> {
     // 'lost' was logged by the elector; controller-runtime's main exits 1 on "leader election lost".
     return result.reason === 'lost' ? 1 : 0;
   } finally {
+    heapBudget.stop();
     informers.abort();
     await factory.shutdown();
     await closeServers();

@@ -28,6 +28,8 @@ export interface ControlPlaneOptions {
   guarded?: boolean;
   binaries?: Binaries;
   extraApiServerArgs?: string[];
+  /** Appended to etcd's flags, e.g. a larger --quota-backend-bytes for the 100,000-pod bench. */
+  extraEtcdArgs?: string[];
   /** How long start and restart wait for each component to be ready. */
   readyTimeoutMs?: number;
   /**
@@ -236,11 +238,10 @@ export class ControlPlane {
   }
 
   private async startEtcd(): Promise<void> {
-    const etcd = this.run(
-      'etcd',
-      this.binaries.etcd,
-      etcdArgs(join(this.dir, 'etcd'), this.ports.etcd, this.ports.etcdPeer),
-    );
+    const etcd = this.run('etcd', this.binaries.etcd, [
+      ...etcdArgs(join(this.dir, 'etcd'), this.ports.etcd, this.ports.etcdPeer),
+      ...(this.options.extraEtcdArgs ?? []),
+    ]);
     await waitFor('etcd', etcd, this.readyTimeoutMs, () => etcdHealthy(this.etcdUrl));
   }
 
