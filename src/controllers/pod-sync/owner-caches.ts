@@ -40,6 +40,8 @@ export interface OwnerCachesOptions {
   onOwnerChanged: (uid: string) => void;
   /** What lookups of a kind answer may have changed (mapped, found not served, refused). */
   onKindChanged: (gk: GroupKind) => void;
+  /** A kind's cache has listed: the walks that stopped at it while it listed may go on now. */
+  onKindListed: (gk: GroupKind) => void;
 }
 
 /** What is known of one owner kind; a kind is looked up in discovery once, then watched or not. */
@@ -69,6 +71,7 @@ export class OwnerCaches implements OwnerLookups {
   readonly #log: Logger;
   readonly #onOwnerChanged: (uid: string) => void;
   readonly #onKindChanged: (gk: GroupKind) => void;
+  readonly #onKindListed: (gk: GroupKind) => void;
   /** By group-qualified kind ("ReplicaSet.apps"). */
   readonly #kinds = new Map<string, KindState>();
   readonly #warned = new Set<string>();
@@ -85,6 +88,7 @@ export class OwnerCaches implements OwnerLookups {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#onOwnerChanged = options.onOwnerChanged;
     this.#onKindChanged = options.onKindChanged;
+    this.#onKindListed = options.onKindListed;
   }
 
   /**
@@ -299,14 +303,11 @@ export class OwnerCaches implements OwnerLookups {
     this.#whenSynced(gk, informer);
   }
 
-  /**
-   * Reports the kind changed once its cache has listed, polling as client-go's WaitForCacheSync does:
-   * the pods whose walk stopped at an owner of that kind while it listed are synced again.
-   */
+  /** Calls onKindListed once the kind's cache has listed, polling as client-go's WaitForCacheSync does. */
   #whenSynced(gk: GroupKind, informer: SharedInformer<KubeObject>): void {
     if (this.#closed) return;
     if (informer.hasSynced()) {
-      this.#onKindChanged(gk);
+      this.#onKindListed(gk);
       return;
     }
     const timer = this.#clock.setTimeout(

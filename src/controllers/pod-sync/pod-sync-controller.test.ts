@@ -283,16 +283,28 @@ describe('PodSyncController.sync', () => {
       podSync.sync('ns/p');
     }).not.toThrow();
 
-    // Listed, and the ReplicaSet is not there: from now on its resolution spends the retries.
+    // Listed, and the ReplicaSet is not there: from now on its resolution spends the retries. A pod
+    // synced after the list failed at once, and its retries run: the list's news is not for it.
     replicaSets.push('BOOKMARK', initialEventsEnd);
     await until(() => podSync.owners.unsettled().length === 0);
-    expect(await queued()).toEqual([]);
+    pods.push('ADDED', {
+      ...pod('uid-q', '12', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }),
+      metadata: {
+        ...pod('uid-q', '12', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }).metadata,
+        name: 'q',
+      },
+    });
+    await until(() => podSync.pods.store.get('ns/q') !== undefined);
+    expect(await queued()).toEqual(['ns/q']);
+    expect(() => {
+      podSync.sync('ns/q');
+    }).toThrow(/not in the cache/);
     clock.step(100);
     expect(await queued()).toEqual(['ns/p']);
     expect(() => {
       podSync.sync('ns/p');
     }).toThrow(/not in the cache/);
-    expect(lines.filter((l) => l.event === 'added')).toHaveLength(1);
+    expect(lines.filter((l) => l.event === 'added')).toHaveLength(2);
     stop.abort();
     podSync.owners.close();
     await factory.shutdown();

@@ -26,6 +26,7 @@ import {
   resolveWorkload,
   sameWorkload,
   type OwnerReference,
+  type UnresolvedOwner,
   type Workload,
 } from './workload.ts';
 
@@ -89,7 +90,11 @@ export class PodSyncController {
         this.#enqueueDependents(uid);
       },
       onKindChanged: (gk) => {
-        this.#enqueueWaitingFor(gk);
+        this.#enqueueWaitingFor(gk, () => true);
+      },
+      // Only the pods that waited for the list: those synced since failed, and their retries run.
+      onKindListed: (gk) => {
+        this.#enqueueWaitingFor(gk, (owner) => owner.settling);
       },
     });
     this.#metrics = podMetrics(
@@ -214,7 +219,8 @@ export class PodSyncController {
     }
     this.#synced.set(key, current);
     const missing = workload.unresolved;
-    // A kind still settling syncs the pod again when it has (onKindChanged): no retry is spent on it.
+    // A kind still settling syncs the pod again when it has (onKindChanged, onKindListed): no retry
+    // is spent on it.
     if (missing && !missing.settling) {
       throw new OwnerNotCachedError(
         `${formatGroupKind({ group: parseGroupVersion(missing.apiVersion).group, kind: missing.kind })} ` +
@@ -240,11 +246,11 @@ export class PodSyncController {
     }
   }
 
-  /** Enqueues the pods whose last sync stopped at an owner of that kind. */
-  #enqueueWaitingFor(gk: GroupKind): void {
+  /** Enqueues the pods whose last sync stopped at an owner of that kind, as `which` picks them. */
+  #enqueueWaitingFor(gk: GroupKind, which: (owner: UnresolvedOwner) => boolean): void {
     for (const [key, { workload }] of this.#synced) {
       const owner = workload.unresolved;
-      if (owner?.kind === gk.kind && parseGroupVersion(owner.apiVersion).group === gk.group)
+      if (owner?.kind === gk.kind && parseGroupVersion(owner.apiVersion).group === gk.group && which(owner))
         this.controller.enqueue(key);
     }
   }
