@@ -1,5 +1,5 @@
-// Owner chains for tests: custom resource definitions the tests install, custom objects, and owner
-// references between any two objects.
+// Owner chains for tests: custom resource definitions the tests install, custom objects, owner
+// references between any two objects, and chains that the living cluster's controllers make.
 import {
   ApiextensionsV1Api,
   AppsV1Api,
@@ -10,6 +10,16 @@ import {
   type V1OwnerReference,
 } from '@kubernetes/client-node';
 import { eventually } from './cluster.ts';
+import {
+  cronJob,
+  daemonSet,
+  deployment,
+  job,
+  jobFromCronJob,
+  podsOf,
+  replicationController,
+  statefulSet,
+} from './workloads.ts';
 
 /** A namespaced custom kind served at version v1, e.g. { group: 'alpha.example.com', kind: 'Widget' }. */
 export interface CustomKind {
@@ -131,15 +141,13 @@ export async function setCustomOwners(
   });
 }
 
-const PAUSE_SPEC = { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] };
-/** Labels no pod of a chain carries, so that a controller manager, where one runs, has nothing to adopt. */
-const SELECTOR = { matchLabels: { 'pod-sync-operator/chain': 'none' } };
-const TEMPLATE = { metadata: { labels: SELECTOR.matchLabels }, spec: PAUSE_SPEC };
-
 /**
  * A pod whose controller chain runs through an object of `groupResource` (one of --owner-resources'
- * default kinds), all made by the admin: e.g. for "deployments.apps", Deployment -> ReplicaSet -> Pod.
- * The workload objects are scaled to zero, paused or suspended. Returns the pod's name and the kind.
+ * default kinds), made on the living cluster as in real use: the test makes the workload, its
+ * controllers make the rest (Deployment -> ReplicaSet -> Pod, StatefulSet, DaemonSet on the kwok
+ * nodes, Job, a Job made from a suspended CronJob as `kubectl create job --from` does,
+ * ReplicationController). Waits for a pod that a controller made and returns its name, with the kind
+ * of `groupResource` (e.g. ReplicaSet for "replicasets.apps", in a Deployment's chain).
  */
 export async function chainThrough(
   kc: KubeConfig,
@@ -150,94 +158,51 @@ export async function chainThrough(
   const batch = kc.makeApiClient(BatchV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const name = groupResource.split('.')[0] ?? groupResource;
-  let top: Owned;
-  let owner: Owned;
+  let kind: string;
   switch (groupResource) {
     case 'replicasets.apps':
-    case 'deployments.apps': {
-      const deployment =
-        groupResource === 'deployments.apps'
-          ? await apps.createNamespacedDeployment({
-              namespace,
-              body: {
-                metadata: { name },
-                spec: { paused: true, replicas: 0, selector: SELECTOR, template: TEMPLATE },
-              },
-            })
-          : undefined;
-      owner = await apps.createNamespacedReplicaSet({
-        namespace,
-        body: {
-          metadata: { name: `${name}-rs`, ownerReferences: deployment ? [ownerRef(deployment)] : [] },
-          spec: { replicas: 0, selector: SELECTOR, template: TEMPLATE },
-        },
-      });
-      top = deployment ?? owner;
+    case 'deployments.apps':
+      await apps.createNamespacedDeployment({ namespace, body: deployment(name, 1) });
+      kind = groupResource === 'deployments.apps' ? 'Deployment' : 'ReplicaSet';
       break;
-    }
     case 'statefulsets.apps':
-      owner = top = await apps.createNamespacedStatefulSet({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: { replicas: 0, serviceName: name, selector: SELECTOR, template: TEMPLATE },
-        },
-      });
+      await apps.createNamespacedStatefulSet({ namespace, body: statefulSet(name, 1) });
+      kind = 'StatefulSet';
       break;
     case 'daemonsets.apps':
-      owner = top = await apps.createNamespacedDaemonSet({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: {
-            selector: SELECTOR,
-            template: {
-              ...TEMPLATE,
-              spec: { ...PAUSE_SPEC, nodeSelector: { 'pod-sync-operator/no-such': 'node' } },
-            },
-          },
-        },
-      });
+      await apps.createNamespacedDaemonSet({ namespace, body: daemonSet(name) });
+      kind = 'DaemonSet';
       break;
     case 'jobs.batch':
+      await batch.createNamespacedJob({ namespace, body: job(name) });
+      kind = 'Job';
+      break;
     case 'cronjobs.batch': {
-      const jobSpec = { suspend: true, template: { spec: { ...PAUSE_SPEC, restartPolicy: 'Never' } } };
-      const cronJob =
-        groupResource === 'cronjobs.batch'
-          ? await batch.createNamespacedCronJob({
-              namespace,
-              body: {
-                metadata: { name },
-                spec: { schedule: '0 3 * * *', suspend: true, jobTemplate: { spec: jobSpec } },
-              },
-            })
-          : undefined;
-      owner = await batch.createNamespacedJob({
-        namespace,
-        body: {
-          metadata: { name: `${name}-job`, ownerReferences: cronJob ? [ownerRef(cronJob)] : [] },
-          spec: jobSpec,
-        },
-      });
-      top = cronJob ?? owner;
+      // Suspended: the Job made from it is the only one.
+      const body = cronJob(name, '0 3 * * *', true);
+      const cron = await batch.createNamespacedCronJob({ namespace, body });
+      await batch.createNamespacedJob({ namespace, body: jobFromCronJob(`${name}-manual`, cron) });
+      kind = 'CronJob';
       break;
     }
     case 'replicationcontrollers':
-      owner = top = await core.createNamespacedReplicationController({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: { replicas: 0, selector: SELECTOR.matchLabels, template: TEMPLATE },
-        },
-      });
+      await core.createNamespacedReplicationController({ namespace, body: replicationController(name, 1) });
+      kind = 'ReplicationController';
       break;
     default:
       throw new Error(`no chain for ${groupResource}`);
   }
-  const pod = `${name}-pod`;
-  await core.createNamespacedPod({
-    namespace,
-    body: { metadata: { name: pod, ownerReferences: [ownerRef(owner)] }, spec: PAUSE_SPEC },
-  });
-  return { pod, kind: top.kind ?? '' };
+  let pod = '';
+  await eventually(
+    async () => {
+      const made = (await podsOf(core, namespace, name)).find(
+        (p) => !p.metadata?.deletionTimestamp && p.metadata?.ownerReferences?.some((r) => r.controller),
+      );
+      pod = made?.metadata?.name ?? '';
+      return pod !== '';
+    },
+    60_000,
+    200,
+  );
+  return { pod, kind };
 }

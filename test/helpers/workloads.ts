@@ -5,9 +5,12 @@ import type {
   AppsV1Api,
   CoreV1Api,
   V1CronJob,
+  V1DaemonSet,
   V1Deployment,
+  V1Job,
   V1Pod,
   V1PodSpec,
+  V1ReplicationController,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { eventually } from './cluster.ts';
@@ -50,13 +53,72 @@ export function statefulSet(
   };
 }
 
-export function cronJob(name: string, schedule = '* * * * *'): V1CronJob {
+/** `suspend` stops it from making Jobs on its schedule; Jobs made from it by hand still run. */
+export function cronJob(name: string, schedule = '* * * * *', suspend = false): V1CronJob {
   return {
     metadata: { name },
     spec: {
       schedule,
-      jobTemplate: { spec: { template: { spec: podSpec({ restartPolicy: 'Never' }) } } },
+      ...(suspend ? { suspend } : {}),
+      jobTemplate: {
+        spec: {
+          template: { metadata: { labels: { app: name } }, spec: podSpec({ restartPolicy: 'Never' }) },
+        },
+      },
     },
+  };
+}
+
+/** One pod on every node: the living cluster's three kwok nodes. */
+export function daemonSet(name: string): V1DaemonSet {
+  const labels = { app: name };
+  return {
+    metadata: { name },
+    spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec() } },
+  };
+}
+
+/** One pod, which kwok runs to Succeeded; the Job controller labels it and selects it by its uid. */
+export function job(name: string): V1Job {
+  return {
+    metadata: { name },
+    spec: {
+      template: { metadata: { labels: { app: name } }, spec: podSpec({ restartPolicy: 'Never' }) },
+    },
+  };
+}
+
+/**
+ * The Job `kubectl create job <name> --from=cronjob/<cron>` makes (kubectl's create_job.go,
+ * createJobFromCronJob): the CronJob's job template, annotated as made by hand, controlled by the
+ * CronJob.
+ */
+export function jobFromCronJob(name: string, cron: V1CronJob): V1Job {
+  const template = cron.spec.jobTemplate;
+  return {
+    metadata: {
+      name,
+      annotations: { 'cronjob.kubernetes.io/instantiate': 'manual', ...template.metadata?.annotations },
+      ...(template.metadata?.labels ? { labels: template.metadata.labels } : {}),
+      ownerReferences: [
+        {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          name: cron.metadata?.name ?? '',
+          uid: cron.metadata?.uid ?? '',
+          controller: true,
+        },
+      ],
+    },
+    ...(template.spec ? { spec: template.spec } : {}),
+  };
+}
+
+export function replicationController(name: string, replicas: number): V1ReplicationController {
+  const labels = { app: name };
+  return {
+    metadata: { name },
+    spec: { replicas, selector: labels, template: { metadata: { labels }, spec: podSpec() } },
   };
 }
 

@@ -80,6 +80,7 @@ describe('a Deployment on the living cluster', () => {
         });
       }
       expect(report?.last).toMatchObject({ workloadKind: 'Deployment', workloadName: 'web' });
+      expect(report?.last.unresolvedOwnerKind, report?.key).toBeUndefined();
       // Pending at creation, then Running and Ready once bound: seen as one sync or as several.
       expect(report?.everReady, report?.key).toBe(true);
       expect(report?.events[0]?.event).toBe('added');
@@ -89,7 +90,9 @@ describe('a Deployment on the living cluster', () => {
     }
     for (const uid of newUids) expect(reports.get(uid)?.gone).toBe(false);
     expect(await sync.metric('pod_sync_pods', { phase: 'Running' })).toBe(3);
-    expect(await sync.metric('controller_runtime_reconcile_total', { result: 'error' })).toBe(0);
+    // A pod may reach its cache before its new ReplicaSet reaches theirs (two watches): its sync
+    // fails and is retried until the owner arrives. Failures may happen; a dropped key must not.
+    expect(await sync.metric('pod_sync_operator_dropped_keys_total')).toBe(0);
   });
 
   it('scales up and down: new pods reported added and ready, removed ones deleted', async () => {

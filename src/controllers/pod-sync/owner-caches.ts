@@ -9,6 +9,7 @@ import {
   type GroupKind,
   type RESTMapping,
 } from '../../discovery/index.ts';
+import { CACHE_SYNC_POLL_MS } from '../../informers/defaults.ts';
 import type { SharedInformerFactory } from '../../informers/factory.ts';
 import type { SharedInformer } from '../../informers/shared-informer.ts';
 import { isTombstone, type KubeObject } from '../../informers/types.ts';
@@ -39,6 +40,8 @@ export interface OwnerCachesOptions {
   onOwnerChanged: (uid: string) => void;
   /** What lookups of a kind answer may have changed (mapped, found not served, refused). */
   onKindChanged: (gk: GroupKind) => void;
+  /** A kind's cache has listed: the walks that stopped at it while it listed may go on now. */
+  onKindListed: (gk: GroupKind) => void;
 }
 
 /** What is known of one owner kind; a kind is looked up in discovery once, then watched or not. */
@@ -68,6 +71,7 @@ export class OwnerCaches implements OwnerLookups {
   readonly #log: Logger;
   readonly #onOwnerChanged: (uid: string) => void;
   readonly #onKindChanged: (gk: GroupKind) => void;
+  readonly #onKindListed: (gk: GroupKind) => void;
   /** By group-qualified kind ("ReplicaSet.apps"). */
   readonly #kinds = new Map<string, KindState>();
   readonly #warned = new Set<string>();
@@ -84,6 +88,7 @@ export class OwnerCaches implements OwnerLookups {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.#onOwnerChanged = options.onOwnerChanged;
     this.#onKindChanged = options.onKindChanged;
+    this.#onKindListed = options.onKindListed;
   }
 
   /**
@@ -101,27 +106,36 @@ export class OwnerCaches implements OwnerLookups {
       case 'outside':
         return { state: 'unwatched' };
       case 'mapping':
-        return { state: 'missing', reason: 'its kind is being looked up in discovery' };
+        return { state: 'missing', reason: 'its kind is being looked up in discovery', settling: true };
       case 'not-served':
       case 'failed':
-        return { state: 'missing', reason: state.reason };
+        return { state: 'missing', reason: state.reason, settling: false };
       case 'watching':
         break;
     }
     const { informer, mapping } = state;
     if (!informer.hasSynced()) {
       if (isDenied(state.listError)) return { state: 'unwatched' };
-      return { state: 'missing', reason: `the ${formatGroupResource(mapping)} cache has not synced yet` };
+      return {
+        state: 'missing',
+        reason: `the ${formatGroupResource(mapping)} cache has not synced yet`,
+        settling: !givesUp(state.listError),
+      };
     }
     if (mapping.namespaced && !namespace) {
-      return { state: 'missing', reason: 'a namespaced owner of a cluster-scoped object cannot exist' };
+      return {
+        state: 'missing',
+        reason: 'a namespaced owner of a cluster-scoped object cannot exist',
+        settling: false,
+      };
     }
     const owner = informer.store.get(mapping.namespaced ? `${namespace}/${ref.name}` : ref.name);
-    if (!owner) return { state: 'missing', reason: 'not in the cache' };
+    if (!owner) return { state: 'missing', reason: 'not in the cache', settling: false };
     if (owner.metadata?.uid !== ref.uid) {
       return {
         state: 'missing',
         reason: `the cached object of that name has uid ${owner.metadata?.uid ?? ''}`,
+        settling: false,
       };
     }
     return { state: 'cached', owner };
@@ -261,11 +275,13 @@ export class OwnerCaches implements OwnerLookups {
     this.#kinds.set(key, state);
     const gk = { group: mapping.group, kind: mapping.kind };
     informer.addListErrorHandler((err) => {
-      const refusedNow = isDenied(err) && !isDenied(state.listError) && !informer.hasSynced();
+      const unsynced = !informer.hasSynced();
+      const refusedNow = unsynced && isDenied(err) && !isDenied(state.listError);
+      const givesUpNow = unsynced && givesUp(err) && !givesUp(state.listError);
       state.listError = err;
-      if (!refusedNow) return;
-      this.#warnNotFollowed(gk, mapping.resource, 'refused');
-      this.#onKindChanged(gk);
+      if (refusedNow) this.#warnNotFollowed(gk, mapping.resource, 'refused');
+      // The pods waiting for this kind stop waiting: the top with no lookup, or a failing sync.
+      if (givesUpNow) this.#onKindChanged(gk);
     });
     informer.addEventHandler({
       onAdd: (owner) => {
@@ -284,6 +300,25 @@ export class OwnerCaches implements OwnerLookups {
       },
     });
     this.#factory.startNewInformers();
+    this.#whenSynced(gk, informer);
+  }
+
+  /** Calls onKindListed once the kind's cache has listed, polling as client-go's WaitForCacheSync does. */
+  #whenSynced(gk: GroupKind, informer: SharedInformer<KubeObject>): void {
+    if (this.#closed) return;
+    if (informer.hasSynced()) {
+      this.#onKindListed(gk);
+      return;
+    }
+    const timer = this.#clock.setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        this.#whenSynced(gk, informer);
+      },
+      CACHE_SYNC_POLL_MS,
+      { unref: true },
+    );
+    this.#timers.add(timer);
   }
 
   #demandControllerOf(obj: KubeObject): void {

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../client/errors.ts';
 import { FakeRestClient } from '../../client/index.ts';
+import { FakeClock } from '../../clock/fake-clock.ts';
 import {
   formatGroupKind,
   NoKindMatchError,
@@ -230,6 +231,83 @@ describe('PodSyncController.sync', () => {
     await until(() => h.podSync.controller.queue.len() > 0);
     expect(await h.queued()).toEqual(['ns/p']);
     await h.stop();
+  });
+
+  it('spends no retry while the owner kind is looked up or listed, and syncs the pod again once it has listed', async () => {
+    const client = new FakeRestClient();
+    client.streamInitialEvents = false;
+    const clock = new FakeClock();
+    const { logger, lines } = captureLogs();
+    const factory = new SharedInformerFactory({ client, logger });
+    let mapped: ((mapping: RESTMapping) => void) | undefined;
+    const restMapper = {
+      restMapping: () =>
+        new Promise<RESTMapping>((resolve) => {
+          mapped = resolve;
+        }),
+    };
+    const podSync = new PodSyncController({ factory, restMapper, clock, logger });
+    const stop = new AbortController();
+    factory.start(stop.signal);
+    const queued = async (): Promise<string[]> => {
+      const keys: string[] = [];
+      while (podSync.controller.queue.len() > 0) {
+        const next = await podSync.controller.queue.get();
+        if (next.shutdown) break;
+        keys.push(next.item);
+        podSync.controller.queue.done(next.item);
+      }
+      return keys;
+    };
+    const initialEventsEnd = {
+      metadata: { resourceVersion: '10', annotations: { 'k8s.io/initial-events-end': 'true' } },
+    };
+    const pods = await client.nextWatch();
+    pods.push('BOOKMARK', initialEventsEnd);
+    await until(() => podSync.hasSynced());
+    // The first pod owned through a kind met at run time: the kind is looked up, then listed.
+    pods.push('ADDED', pod('uid-p', '11', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }));
+    await until(() => mapped !== undefined);
+    await queued();
+
+    expect(() => {
+      podSync.sync('ns/p');
+    }).not.toThrow();
+    expect(lines.filter((l) => l.event === 'added')).toMatchObject([
+      { workloadKind: 'ReplicaSet', unresolvedOwnerKind: 'ReplicaSet', unresolvedOwnerUid: 'uid-rs' },
+    ]);
+    mapped?.(MAPPINGS['ReplicaSet.apps'] as RESTMapping);
+    const replicaSets = await client.nextWatch();
+    expect(await queued()).toEqual(['ns/p']);
+    expect(() => {
+      podSync.sync('ns/p');
+    }).not.toThrow();
+
+    // Listed, and the ReplicaSet is not there: from now on its resolution spends the retries. A pod
+    // synced after the list failed at once, and its retries run: the list's news is not for it.
+    replicaSets.push('BOOKMARK', initialEventsEnd);
+    await until(() => podSync.owners.unsettled().length === 0);
+    pods.push('ADDED', {
+      ...pod('uid-q', '12', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }),
+      metadata: {
+        ...pod('uid-q', '12', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }).metadata,
+        name: 'q',
+      },
+    });
+    await until(() => podSync.pods.store.get('ns/q') !== undefined);
+    expect(await queued()).toEqual(['ns/q']);
+    expect(() => {
+      podSync.sync('ns/q');
+    }).toThrow(/not in the cache/);
+    clock.step(100);
+    expect(await queued()).toEqual(['ns/p']);
+    expect(() => {
+      podSync.sync('ns/p');
+    }).toThrow(/not in the cache/);
+    expect(lines.filter((l) => l.event === 'added')).toHaveLength(2);
+    stop.abort();
+    podSync.owners.close();
+    await factory.shutdown();
   });
 
   it('keeps only what a walk reads of an owner', async () => {

@@ -26,6 +26,7 @@ import {
   resolveWorkload,
   sameWorkload,
   type OwnerReference,
+  type UnresolvedOwner,
   type Workload,
 } from './workload.ts';
 
@@ -48,7 +49,9 @@ export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconc
  * sync at once, with its top-level workload as far as the owner caches resolve it, and remembers what
  * it saw for the next sync. A sync whose walk stops at an owner missing from the cache reports first,
  * then fails, so that only the resolution is retried (client-go's 5 requeues, then the key is dropped;
- * the pod stays reported with its workload unresolved). An owner that arrives later, or changes,
+ * the pod stays reported with its workload unresolved). While the owner's kind is still being looked
+ * up or listed, the sync does not fail: the kind's settling syncs the pod again, as client-go's
+ * controllers wait for their caches before they sync. An owner that arrives later, or changes,
  * re-syncs the pods below it.
  */
 export class PodSyncController {
@@ -87,7 +90,11 @@ export class PodSyncController {
         this.#enqueueDependents(uid);
       },
       onKindChanged: (gk) => {
-        this.#enqueueWaitingFor(gk);
+        this.#enqueueWaitingFor(gk, () => true);
+      },
+      // Only the pods that waited for the list: those synced since failed, and their retries run.
+      onKindListed: (gk) => {
+        this.#enqueueWaitingFor(gk, (owner) => owner.settling);
       },
     });
     this.#metrics = podMetrics(
@@ -169,7 +176,8 @@ export class PodSyncController {
 
   /**
    * One sync of one pod key: reports what changed since the last sync, then throws
-   * OwnerNotCachedError if the walk stopped at an owner missing from the cache.
+   * OwnerNotCachedError if the walk stopped at an owner missing from its kind's synced cache (not
+   * while that kind is still being looked up or listed: its settling syncs the pod again).
    */
   sync(key: string): void {
     const pod = this.pods.store.get(key);
@@ -211,7 +219,9 @@ export class PodSyncController {
     }
     this.#synced.set(key, current);
     const missing = workload.unresolved;
-    if (missing) {
+    // A kind still settling syncs the pod again when it has (onKindChanged, onKindListed): no retry
+    // is spent on it.
+    if (missing && !missing.settling) {
       throw new OwnerNotCachedError(
         `${formatGroupKind({ group: parseGroupVersion(missing.apiVersion).group, kind: missing.kind })} ` +
           `${pod.metadata?.namespace ?? ''}/${missing.name} (uid ${missing.uid}) in the pod's controller chain: ${missing.reason}`,
@@ -236,11 +246,11 @@ export class PodSyncController {
     }
   }
 
-  /** Enqueues the pods whose last sync stopped at an owner of that kind. */
-  #enqueueWaitingFor(gk: GroupKind): void {
+  /** Enqueues the pods whose last sync stopped at an owner of that kind, as `which` picks them. */
+  #enqueueWaitingFor(gk: GroupKind, which: (owner: UnresolvedOwner) => boolean): void {
     for (const [key, { workload }] of this.#synced) {
       const owner = workload.unresolved;
-      if (owner?.kind === gk.kind && parseGroupVersion(owner.apiVersion).group === gk.group)
+      if (owner?.kind === gk.kind && parseGroupVersion(owner.apiVersion).group === gk.group && which(owner))
         this.controller.enqueue(key);
     }
   }

@@ -39,8 +39,8 @@ function caches(
       asked.push(`${r.kind}/${namespace}/${r.name}`);
       if (unwatched.includes(r.kind)) return { state: 'unwatched' };
       const owner = objects[`${r.kind}/${r.name}`];
-      if (!owner) return { state: 'missing', reason: 'not in the cache' };
-      if (owner.metadata?.uid !== r.uid) return { state: 'missing', reason: 'another uid' };
+      if (!owner) return { state: 'missing', reason: 'not in the cache', settling: false };
+      if (owner.metadata?.uid !== r.uid) return { state: 'missing', reason: 'another uid', settling: false };
       return { state: 'cached', owner };
     },
   };
@@ -92,6 +92,7 @@ describe('resolveWorkload', () => {
         name: 'rs',
         uid: 'uid-rs',
         reason: 'not in the cache',
+        settling: false,
       },
     });
     // The ReplicaSet was made again: same name, another uid.
@@ -138,7 +139,14 @@ describe('controllerUid and sameWorkload', () => {
     const unresolved = {
       kind: 'ReplicaSet',
       name: 'rs',
-      unresolved: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u', reason: '' },
+      unresolved: {
+        apiVersion: 'apps/v1',
+        kind: 'ReplicaSet',
+        name: 'rs',
+        uid: 'u',
+        reason: '',
+        settling: false,
+      },
     };
     expect(sameWorkload(unresolved, { kind: 'ReplicaSet', name: 'rs' })).toBe(false);
     expect(

@@ -10,6 +10,12 @@ export interface UnresolvedOwner {
   uid: string;
   /** Why: "not in the cache", "cached under another uid", "cache not synced yet", ... */
   reason: string;
+  /**
+   * True while the owner's kind is still being looked up or its cache has not listed yet: the kind's
+   * settling syncs the pod again, so the sync does not fail (client-go's controllers do not run
+   * before their caches have synced; a failure here would spend the retries meant for the owner).
+   */
+  settling: boolean;
 }
 
 /**
@@ -28,8 +34,11 @@ export const NO_WORKLOAD: Workload = Object.freeze({ kind: 'none', name: '' });
 /** What the owner caches answer for one owner reference. */
 export type OwnerLookup =
   | { state: 'cached'; owner: KubeObject }
-  /** Its kind is watched, but no object with that uid is cached (yet). */
-  | { state: 'missing'; reason: string }
+  /**
+   * Its kind is watched, but no object with that uid is cached (yet); `settling` while the kind is
+   * being looked up or its cache has not listed: OwnerCaches reports the kind changed once it has.
+   */
+  | { state: 'missing'; reason: string; settling: boolean }
   /** Its kind is not watched (outside --owner-resources, or listing it is refused): the top, no lookup. */
   | { state: 'unwatched' };
 
@@ -44,7 +53,7 @@ export interface Resolution {
   cycle?: OwnerReference[];
 }
 
-/** A pod's owner is not in the cache (yet): its sync is retried with backoff, its report does not wait. */
+/** A pod's owner is not in its synced cache: its sync is retried with backoff, its report does not wait. */
 export class OwnerNotCachedError extends Error {
   override name = 'OwnerNotCachedError';
 }
@@ -79,7 +88,8 @@ export function resolveWorkload(pod: KubeObject, owners: OwnerLookups): Resoluti
     if (found.state === 'unwatched') return { workload: { kind: ref.kind, name: ref.name } };
     if (found.state === 'missing') {
       const { apiVersion, kind, name, uid } = ref;
-      return { workload: { kind, name, unresolved: { apiVersion, kind, name, uid, reason: found.reason } } };
+      const { reason, settling } = found;
+      return { workload: { kind, name, unresolved: { apiVersion, kind, name, uid, reason, settling } } };
     }
     const parent = controllerOf(found.owner);
     if (!parent) return { workload: { kind: ref.kind, name: ref.name } };
