@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { ExecAuthenticator, execClusterOf } from './exec-authenticator.ts';
 import { anonymousConfig, type ExecProviderConfig } from './rest-config.ts';
 

@@ -21,8 +21,6 @@ export {
   WatchDecodeError,
   type Status,
 } from './errors.ts';
-/** For unit tests of code that takes a RestClient. */
-export { FakeRestClient, FakeWatch, type FakeCall } from './fake-rest-client.ts';
 export {
   REST_CLIENT_REQUESTS,
   restClientRequests,

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Registry, register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { credentialsFor } from './credentials.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { HttpRestClient, withQuery } from './rest-client.ts';

@@ -6,4 +6,3 @@ export {
   type TimerHandle,
   type TimerOptions,
 } from './clock.ts';
-export { FakeClock } from './fake-clock.ts';

@@ -3,7 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
 import { ApiError } from '../client/errors.ts';
 import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';

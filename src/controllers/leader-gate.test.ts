@@ -2,8 +2,8 @@
 // of a leader that froze while another replica took its Lease, and that the gate prevents.
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { FakeLeaseClient } from '../leaderelection/fake-lease-client.ts';
+import { FakeClock } from '../testing/index.ts';
+import { FakeLeaseClient } from '../testing/index.ts';
 import { LeaderElector, type LeaderElectionResult } from '../leaderelection/leader-elector.ts';
 import { LeaseLock } from '../leaderelection/lease-lock.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';

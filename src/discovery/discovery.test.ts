@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../client/errors.ts';
-import { FakeRestClient } from '../client/index.ts';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeRestClient } from '../testing/index.ts';
+import { FakeClock } from '../testing/index.ts';
 import { DISCOVERY_ACCEPT, DiscoveryClient } from './discovery-client.ts';
 import { DynamicRESTMapper, NoKindMatchError } from './rest-mapper.ts';
 import type { APIResourceDiscovery, APIVersionDiscovery } from './types.ts';

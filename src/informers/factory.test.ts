@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { FakeClock } from '../testing/index.ts';
+import { FakeRestClient } from '../testing/index.ts';
 import { SharedInformerFactory } from './factory.ts';
 import { lister } from './lister.ts';
 import { JOBS, PODS, REPLICASETS, type KubeObject, type ResourceRef } from './types.ts';

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { ApiError, TransportError, WatchDecodeError } from '../client/errors.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { FakeRestClient } from '../testing/index.ts';
 import { listWatchFor } from './list-watch.ts';
 import { Reflector, type ListReason, type ReflectorTimings } from './reflector.ts';
 import { PODS, type KubeObject } from './types.ts';

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { ApiError, isDenied } from '../client/errors.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { FakeRestClient } from '../testing/index.ts';
 import { METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT } from './list-watch.ts';
 import { objectKey } from './object-key.ts';
 import { SharedIndexInformer, type SharedInformerOptions } from './shared-informer.ts';

@@ -4,9 +4,9 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../client/errors.ts';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { LeaderElectionConfigError } from './config.ts';
-import { FakeLeaseClient, type LeaseOperation } from './fake-lease-client.ts';
+import { FakeLeaseClient, type LeaseOperation } from '../testing/index.ts';
 import {
   LeaderElectionLostError,
   LeaderElector,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeLeaseClient } from './fake-lease-client.ts';
+import { FakeLeaseClient } from '../testing/index.ts';
 import { isConflict } from '../client/errors.ts';
 import { LeaseLock, recordFromSpec } from './lease-lock.ts';
 import { formatMicroTime, sameRecord, type LeaderElectionRecord } from './record.ts';

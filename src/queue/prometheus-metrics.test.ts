@@ -1,6 +1,6 @@
 import { Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { UNFINISHED_WORK_UPDATE_PERIOD_MS } from './defaults.ts';
 import { PrometheusMetricsProvider, WORKQUEUE_DURATION_BUCKETS } from './prometheus-metrics.ts';
 import { Queue } from './queue.ts';

@@ -2,7 +2,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../client/errors.ts';
-import { FakeRestClient } from '../../client/index.ts';
+import { FakeRestClient } from '../../testing/index.ts';
 import {
   formatGroupKind,
   NoKindMatchError,

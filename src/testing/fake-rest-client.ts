@@ -1,6 +1,6 @@
-import { ApiError, type Status } from './errors.ts';
-import type { ObjectList, Query, RequestOptions, RestClient } from './rest-client.ts';
-import type { WatchEvent } from './watch-stream.ts';
+import { ApiError, type Status } from '../client/errors.ts';
+import type { ObjectList, Query, RequestOptions, RestClient } from '../client/rest-client.ts';
+import type { WatchEvent } from '../client/watch-stream.ts';
 
 export interface FakeCall {
   verb: 'get' | 'list' | 'watch';

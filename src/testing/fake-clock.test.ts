@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMER_DELAY_MS } from './clock.ts';
+import { MAX_TIMER_DELAY_MS } from '../clock/clock.ts';
 import { FakeClock } from './fake-clock.ts';
 
 async function settled(promise: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {

@@ -1,4 +1,4 @@
-import { sleepWith, timerDelay, type Clock, type TimerHandle } from './clock.ts';
+import { sleepWith, timerDelay, type Clock, type TimerHandle } from '../clock/clock.ts';
 
 const MAX_TIMERS_PER_STEP = 1_000_000;
 
