@@ -1,4 +1,4 @@
-export { DeadlineExceededError } from './cancellation.ts';
+export { DeadlineExceededError } from '../clock/abort.ts';
 export {
   DEFAULT_TIMINGS,
   LeaderElectionConfigError,

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { isConflict, isDenied, retryAfterMs } from '../client/errors.ts';
 import { realClock, type Clock } from '../clock/clock.ts';
-import { abortable, deadline } from './cancellation.ts';
+import { abortable, deadline } from '../clock/abort.ts';
 import {
   resolveTimings,
   validateIdentity,

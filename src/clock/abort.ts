@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.ts';
+import type { Clock } from './clock.ts';
 
 /** A request or renewal that ran past its time limit. */
 export class DeadlineExceededError extends Error {
