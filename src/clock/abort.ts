@@ -58,3 +58,11 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
       .then(resolve, reject);
   });
 }
+
+/**
+ * `signal.aborted`, read through a call: after a check TypeScript keeps the property narrowed to
+ * false across awaits, though it may have changed meanwhile.
+ */
+export function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}

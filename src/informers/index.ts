@@ -15,12 +15,12 @@ export { INFORMER_LISTS, informerLists, type ListCounter } from './metrics.ts';
 export { objectKey, splitKey } from './object-key.ts';
 export type { Notification, Registration } from './processor.ts';
 export {
-  DEFAULT_REFLECTOR_TIMINGS,
+  DEFAULT_REFLECTOR_CONFIG,
   Reflector,
   type ListReason,
   type ReflectorOptions,
-  type ReflectorSink,
-  type ReflectorTimings,
+  type ReflectorStore,
+  type ReflectorConfig,
 } from './reflector.ts';
 export { SharedIndexInformer, type SharedInformer, type SharedInformerOptions } from './shared-informer.ts';
 export { Indexer, NAMESPACE_INDEX, namespaceIndexFunc, type IndexFunc, type Store } from './store.ts';

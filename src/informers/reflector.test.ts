@@ -4,7 +4,7 @@ import { FakeClock } from '../testing/index.ts';
 import { ApiError, TransportError, WatchDecodeError } from '../client/errors.ts';
 import { FakeRestClient } from '../testing/index.ts';
 import { listWatchFor } from './list-watch.ts';
-import { Reflector, type ListReason, type ReflectorTimings } from './reflector.ts';
+import { Reflector, type ListReason, type ReflectorConfig } from './reflector.ts';
 import { PODS, type KubeObject } from './types.ts';
 
 /** Lets the reflector's promise chains run: they only wait on the fake client and the fake clock. */
@@ -20,7 +20,7 @@ interface Setup {
   clock: FakeClock;
   client: FakeRestClient;
   reflector: Reflector<KubeObject>;
-  /** What the sink saw: "replace a,b @rv" and "ADDED a @rv". */
+  /** What the store saw: "replace a,b @rv" and "ADDED a @rv". */
   sink: string[];
   lists: ListReason[];
   logs: Record<string, unknown>[];
@@ -39,7 +39,7 @@ afterEach(async () => {
 function start(
   options: {
     random?: () => number;
-    timings?: Partial<ReflectorTimings>;
+    config?: Partial<ReflectorConfig>;
     objects?: KubeObject[];
     client?: (client: FakeRestClient) => void;
   } = {},
@@ -58,7 +58,7 @@ function start(
   );
   const reflector = new Reflector<KubeObject>({
     listWatch: listWatchFor(client, PODS, { namespace: 'ns' }),
-    sink: {
+    store: {
       replace: (items, rv) => sink.push(`replace ${items.map((i) => i.metadata?.name).join(',')} @${rv}`),
       apply: (type, obj) => sink.push(`${type} ${obj.metadata?.name} @${obj.metadata?.resourceVersion}`),
     },
@@ -67,7 +67,7 @@ function start(
     logger,
     random: options.random ?? (() => 0),
     // Paged lists unless a test asks for watch-lists: most tests here drive the list and watch apart.
-    timings: { watchList: false, ...options.timings },
+    config: { watchList: false, ...options.config },
     onList: (reason) => lists.push(reason),
   });
   const controller = new AbortController();
@@ -373,7 +373,7 @@ describe('Reflector watch', () => {
 });
 
 describe('Reflector watch-list', () => {
-  const streaming = { timings: { watchList: true } };
+  const streaming = { config: { watchList: true } };
   const endBookmark = (resourceVersion: string): KubeObject => ({
     metadata: { resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
   });

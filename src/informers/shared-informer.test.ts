@@ -353,7 +353,7 @@ describe('SharedIndexInformer', () => {
       const { informer, client, run } = setup([full], {
         resource: REPLICASETS,
         metadataOnly: true,
-        timings: { watchList },
+        reflector: { watchList },
       });
       await run();
       const list = client.calls.find((c) => c.verb === 'list');

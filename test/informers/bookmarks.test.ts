@@ -22,7 +22,7 @@ describe('watch bookmarks', () => {
     const factory = new SharedInformerFactory({
       client,
       namespace: watched,
-      timings: { minWatchTimeoutSeconds: 5 },
+      reflector: { minWatchTimeoutSeconds: 5 },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const events: string[] = [];

@@ -43,7 +43,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
       client,
       namespace,
       registry,
-      timings: { backoff: { initialMs: 100, maxMs: 500 } },
+      reflector: { backoff: { initialMs: 100, maxMs: 500 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const events: string[] = [];

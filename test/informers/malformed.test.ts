@@ -93,7 +93,7 @@ describe('a malformed watch line', () => {
     const factory = new SharedInformerFactory({
       client,
       logger,
-      timings: { backoff: { initialMs: 50, maxMs: 200 } },
+      reflector: { backoff: { initialMs: 50, maxMs: 200 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS, { namespace: 'ns' });
     const events: string[] = [];

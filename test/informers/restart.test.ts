@@ -71,7 +71,7 @@ describe('a pod informer across an API-server restart', () => {
     const factory = new SharedInformerFactory({
       client,
       namespace,
-      timings: { backoff: { initialMs: 200, maxMs: 2_000 } },
+      reflector: { backoff: { initialMs: 200, maxMs: 2_000 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const adds = new Map<string, number>();

@@ -117,7 +117,7 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
   const factory = new SharedInformerFactory({
     client,
     logger,
-    timings: { backoff: { initialMs: 1, maxMs: 1 } },
+    reflector: { backoff: { initialMs: 1, maxMs: 1 } },
   });
   const mapper = fakeMapper();
   const podSync = new PodSyncController({
