@@ -4,8 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { realClock, type Clock } from '../clock/clock.ts';
-import { TokenBucketRateLimiter } from '../flowcontrol/token-bucket.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import { TokenBucketRateLimiter } from '../flowcontrol/index.ts';
 import {
   credentialsFor,
   pemOf,

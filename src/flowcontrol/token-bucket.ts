@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.ts';
+import type { Clock } from '../clock/index.ts';
 
 /**
  * A token bucket: `burst` tokens, refilled at `qps` per second; client-go's util/flowcontrol

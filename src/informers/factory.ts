@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { realClock, type Clock } from '../clock/clock.ts';
-import type { RestClient } from '../client/rest-client.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import type { RestClient } from '../client/index.ts';
 import { CACHE_SYNC_POLL_MS } from './defaults.ts';
 import type { ReflectorConfig } from './reflector.ts';
 import { SharedIndexInformer, type SharedInformer } from './shared-informer.ts';

@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import { isGone } from '../client/errors.ts';
-import type { ObjectList, Query } from '../client/rest-client.ts';
+import { isGone, type ObjectList, type Query } from '../client/index.ts';
 import type { KubeObject } from './types.ts';
 
 /** A complete, consistent list: every object, and the resourceVersion to watch from. */

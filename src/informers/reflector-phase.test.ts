@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, TransportError, WatchDecodeError } from '../client/errors.ts';
+import { ApiError, TransportError, WatchDecodeError } from '../client/index.ts';
 import { nextPhase, WATCH, type Ending, type Phase, type Transition } from './reflector-phase.ts';
 import { WatchListIncompleteError } from './watch-list.ts';
 

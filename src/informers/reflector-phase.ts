@@ -5,7 +5,7 @@ import {
   isTooManyRequests,
   WatchDecodeError,
   type TransportError,
-} from '../client/errors.ts';
+} from '../client/index.ts';
 
 /** Why a list happened: the first one, a 410 on the watch, a malformed event, or another failure. */
 export type ListReason = 'initial' | 'expired' | 'malformed' | 'error';

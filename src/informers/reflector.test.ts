@@ -1,16 +1,9 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/index.ts';
-import { ApiError, TransportError, WatchDecodeError } from '../client/errors.ts';
-import { FakeRestClient } from '../testing/index.ts';
+import { captureLogs, FakeClock, FakeRestClient, flush, type LogLine } from '../testing/index.ts';
+import { ApiError, TransportError, WatchDecodeError } from '../client/index.ts';
 import { listWatchFor } from './list-watch.ts';
 import { Reflector, type ListReason, type ReflectorConfig } from './reflector.ts';
 import { PODS, type KubeObject } from './types.ts';
-
-/** Lets the reflector's promise chains run: they only wait on the fake client and the fake clock. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const pod = (name: string, resourceVersion: string): KubeObject => ({
   metadata: { namespace: 'ns', name, resourceVersion },
@@ -23,7 +16,7 @@ interface Setup {
   /** What the store saw: "replace a,b @rv" and "ADDED a @rv". */
   sink: string[];
   lists: ListReason[];
-  logs: Record<string, unknown>[];
+  logs: LogLine[];
   controller: AbortController;
   done: Promise<void>;
 }
@@ -51,11 +44,7 @@ function start(
   client.resourceVersion = 'x1';
   const sink: string[] = [];
   const lists: ListReason[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
-  );
+  const { logger, lines: logs } = captureLogs();
   const reflector = new Reflector<KubeObject>({
     listWatch: listWatchFor(client, PODS, { namespace: 'ns' }),
     store: {

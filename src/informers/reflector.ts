@@ -1,8 +1,12 @@
 import { pino, type Logger } from 'pino';
-import { isAborted } from '../clock/abort.ts';
-import { realClock, type Clock } from '../clock/clock.ts';
-import { ApiError, retryAfterMs, TransportError, WatchDecodeError } from '../client/errors.ts';
-import type { WatchEvent } from '../client/watch-stream.ts';
+import { isAborted, realClock, type Clock } from '../clock/index.ts';
+import {
+  ApiError,
+  retryAfterMs,
+  TransportError,
+  WatchDecodeError,
+  type WatchEvent,
+} from '../client/index.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import {
   LIST_PAGE_SIZE,

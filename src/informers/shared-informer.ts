@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { realClock, type Clock } from '../clock/clock.ts';
-import type { RestClient } from '../client/rest-client.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import type { RestClient } from '../client/index.ts';
 import { MIN_RESYNC_PERIOD_MS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
 import { listWatchFor, type ListWatchScope } from './list-watch.ts';

@@ -1,6 +1,4 @@
-import { ApiError, type TransportError } from '../client/errors.ts';
-import type { Query } from '../client/rest-client.ts';
-import type { WatchEvent } from '../client/watch-stream.ts';
+import { ApiError, type TransportError, type Query, type WatchEvent } from '../client/index.ts';
 import { INITIAL_EVENTS_END_ANNOTATION } from './defaults.ts';
 import { objectKey } from './object-key.ts';
 import type { ListResult } from './pager.ts';

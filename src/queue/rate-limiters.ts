@@ -1,5 +1,5 @@
-import { realClock, type Clock } from '../clock/clock.ts';
-import { TokenBucketRateLimiter } from '../flowcontrol/token-bucket.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import { TokenBucketRateLimiter } from '../flowcontrol/index.ts';
 import { BUCKET_BURST, BUCKET_QPS, CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS } from './defaults.ts';
 
 /** Decides how long an item waits before it is retried. */

@@ -10,7 +10,7 @@ import type {
   V1PodSpec,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { eventually } from './cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 export function podSpec(extra: Partial<V1PodSpec> = {}): V1PodSpec {
   return {

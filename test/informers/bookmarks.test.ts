@@ -2,14 +2,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  restConfigOf,
-} from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { InstrumentedClient } from './helpers.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 describe('watch bookmarks', () => {
   it('advance lastSyncResourceVersion with no object event and no relist', async () => {

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import { eventually, restConfigOf } from '../helpers/cluster.ts';
+import { restConfigOf } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const pod = (name: string, resourceVersion: string) => ({
   apiVersion: 'v1',

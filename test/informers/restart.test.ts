@@ -9,8 +9,9 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 /**
  * Creates and deletes pods until stopped, ignoring failures while the API server is down. Names are
