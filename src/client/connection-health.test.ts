@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { captureLogs } from '../../test/helpers/logs.ts';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock, captureLogs } from '../testing/index.ts';
 import { ConnectionHealth, type WatchedSocket } from './connection-health.ts';
 import { HTTP2_PING_TIMEOUT_MS, HTTP2_READ_IDLE_TIMEOUT_MS } from './defaults.ts';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../clock/clock.ts';
+import type { Clock, TimerHandle } from '../clock/index.ts';
 
 /** client-go's HTTP/2 health check timings (golang.org/x/net/http2 ReadIdleTimeout and PingTimeout). */
 export interface Http2Health {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { realClock, type Clock } from '../clock/clock.ts';
+import { realClock, type Clock } from '../clock/index.ts';
 import { AuthProviderCredentials } from './auth-provider.ts';
 import {
   ExecAuthenticator,

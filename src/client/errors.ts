@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS } from '../clock/clock.ts';
+import { MAX_TIMER_DELAY_MS } from '../clock/index.ts';
 
 /** The API server's error body (metav1.Status), also the object of a watch ERROR event. */
 export interface Status {

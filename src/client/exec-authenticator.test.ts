@@ -1,24 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock, captureLogs } from '../testing/index.ts';
 import { ExecAuthenticator, execClusterOf } from './exec-authenticator.ts';
 import { anonymousConfig, type ExecProviderConfig } from './rest-config.ts';
-
-function captureLines(): { logger: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n'))
-        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 /**
  * A plugin (a Node script) that counts its runs in `runs`, prints token `tok-<n>` with the expiry in
@@ -214,7 +200,7 @@ describe('ExecAuthenticator (client-go exec.go)', () => {
     );
 
     const p = plugin();
-    const { logger, lines } = captureLines();
+    const { logger, lines } = captureLogs();
     const auth = new ExecAuthenticator(p.exec, undefined, { environ: {}, logger });
     const first = await auth.credential();
     p.set('fail', '');
@@ -225,7 +211,7 @@ describe('ExecAuthenticator (client-go exec.go)', () => {
 
   it("logs the plugin's stderr one line each, without the credential", async () => {
     const p = plugin();
-    const { logger, lines } = captureLines();
+    const { logger, lines } = captureLogs();
     const auth = new ExecAuthenticator(p.exec, undefined, { environ: {}, logger });
     await auth.credential();
     const stderr = lines.filter((l) => l.msg === 'exec plugin stderr').map((l) => l.stderr);

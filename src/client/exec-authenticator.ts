@@ -3,7 +3,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { pino, type Logger } from 'pino';
-import { realClock, type Clock } from '../clock/clock.ts';
+import { realClock, type Clock } from '../clock/index.ts';
 import type { ClientIdentity } from './credentials.ts';
 import { EXEC_INSTALL_HINTS_PER_HOUR } from './defaults.ts';
 import type { ExecProviderConfig, RestConfig } from './rest-config.ts';

@@ -1,5 +1,5 @@
 import { Counter } from 'prom-client';
-import { perRegistry } from '../metrics/per-registry.ts';
+import { perRegistry } from '../metrics/index.ts';
 
 type Label = 'code' | 'method' | 'host';
 

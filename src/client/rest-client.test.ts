@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Registry, register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock, eventually } from '../testing/index.ts';
 import { credentialsFor } from './credentials.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { HttpRestClient, withQuery } from './rest-client.ts';
@@ -348,14 +348,14 @@ describe('client-side rate limit', () => {
       const requests = Array.from({ length: 5 }, (_, i) =>
         client.list('/api/v1/namespaces/ns/pods').then(() => done.push(i)),
       );
-      await waitUntil(() => done.length === 3);
+      await eventually(() => done.length === 3, 2_000, 10);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(done).toHaveLength(3); // the burst
       clock.step(499);
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(done).toHaveLength(3);
       clock.step(1); // 1/qps = 500 ms per token
-      await waitUntil(() => done.length === 4);
+      await eventually(() => done.length === 4, 2_000, 10);
       clock.step(500);
       await Promise.all(requests);
       expect(server.requests).toHaveLength(5);
@@ -413,7 +413,7 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
 
   /** Steps the fake clock to `at` once the client waits on it, then lets the request through. */
   async function stepTo(clock: FakeClock, at: number): Promise<void> {
-    await waitUntil(() => clock.pendingTimers() > 0);
+    await eventually(() => clock.pendingTimers() > 0, 2_000, 10);
     clock.setTime(at - 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
     clock.setTime(at);
@@ -426,7 +426,7 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
     ]);
     const list = client.list('/api/v1/namespaces/ns/pods');
     await stepTo(clock, 30_000);
-    await waitUntil(() => requestsAt.length === 2);
+    await eventually(() => requestsAt.length === 2, 2_000, 10);
     expect(requestsAt).toEqual([0, 30_000]);
     await stepTo(clock, 32_000);
     expect(await list).toMatchObject({ items: [pod('a')] });
@@ -487,7 +487,7 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
     const { clock, client, requestsAt } = await scripted([{ status: 429, retryAfter: '30' }]);
     const controller = new AbortController();
     const list = client.list('/api/v1/namespaces/ns/pods', {}, controller.signal).catch((e: unknown) => e);
-    await waitUntil(() => clock.pendingTimers() > 0);
+    await eventually(() => clock.pendingTimers() > 0, 2_000, 10);
     const reason = new Error('shutting down');
     controller.abort(reason);
     expect(await list).toBe(reason);
@@ -513,8 +513,3 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
     expect(write.requestsAt).toEqual([0]);
   });
 });
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(condition()).toBe(true);
-}

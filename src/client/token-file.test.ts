@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { TokenFile } from './token-file.ts';
 
 function fakeFile(contents: (string | Error)[]): {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Clock } from '../clock/clock.ts';
+import type { Clock } from '../clock/index.ts';
 import { TOKEN_FILE_REREAD_MS } from './defaults.ts';
 
 /**

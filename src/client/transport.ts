@@ -4,8 +4,8 @@ import type { TLSSocket } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
-import { realClock, type Clock } from '../clock/clock.ts';
-import { BucketRateLimiter } from '../queue/rate-limiters.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import { TokenBucketRateLimiter } from '../flowcontrol/index.ts';
 import {
   credentialsFor,
   pemOf,
@@ -98,7 +98,7 @@ export class KubeTransport {
   readonly #userAgent: string;
   readonly #maxConnections: number | null;
   readonly #clock: Clock;
-  readonly #limiter: BucketRateLimiter<string> | undefined;
+  readonly #throttle: TokenBucketRateLimiter | undefined;
   readonly #http2Health: Http2Health;
   readonly #health: ConnectionHealth;
   readonly #maxRetries: number;
@@ -135,7 +135,7 @@ export class KubeTransport {
     this.#maxConnections = options.maxConnections ?? null;
     this.#clock = options.clock ?? realClock;
     const limit = options.rateLimit;
-    this.#limiter = limit && new BucketRateLimiter<string>(limit.qps, limit.burst, this.#clock);
+    this.#throttle = limit && new TokenBucketRateLimiter(limit.qps, limit.burst, this.#clock);
     this.#maxRetries = options.maxRetries ?? MAX_RETRIES;
     this.#http2Health = options.http2Health ?? {
       readIdleMs: HTTP2_READ_IDLE_TIMEOUT_MS,
@@ -203,8 +203,7 @@ export class KubeTransport {
   async #send(req: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) throw new Error('transport is closed');
     // Reserves the next token now, so concurrent requests queue in order behind the burst.
-    const wait = this.#limiter?.when('') ?? 0;
-    if (wait > 0) await this.#clock.sleep(wait, req.signal);
+    await this.#throttle?.wait(req.signal);
     let response: Dispatcher.ResponseData;
     let credentials: RequestCredentials;
     try {

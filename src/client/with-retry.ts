@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { MAX_TIMER_DELAY_MS, type Clock } from '../clock/clock.ts';
+import { MAX_TIMER_DELAY_MS, type Clock } from '../clock/index.ts';
 import { parseRetryAfter } from './retry-after.ts';
 import type { TransportRequest, TransportResponse } from './transport.ts';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { emptyTls, isTransportTls, type RestConfig } from '../client/rest-config.ts';
+import { emptyTls, isTransportTls, type RestConfig } from '../client/index.ts';
 import type { AuthInfo, Cluster, Config, Context } from './api.ts';
 import { KubeconfigError } from './errors.ts';
 

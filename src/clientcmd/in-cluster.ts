@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { anonymousConfig, type RestConfig } from '../client/rest-config.ts';
+import { anonymousConfig, type RestConfig } from '../client/index.ts';
 import { KubeconfigError } from './errors.ts';
 
 export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';

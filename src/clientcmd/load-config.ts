@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { anonymousConfig, isTransportTls, type RestConfig } from '../client/rest-config.ts';
+import { anonymousConfig, isTransportTls, type RestConfig } from '../client/index.ts';
 import { clientConfig, EmptyConfigError, normalizeHost } from './client-config.ts';
 import { KubeconfigError } from './errors.ts';
 import { DEFAULT_SERVICE_ACCOUNT_DIR, inClusterConfig } from './in-cluster.ts';

@@ -1,9 +1,9 @@
+export { abortable, deadline, isAborted } from './abort.ts';
 export {
-  MAX_TIMER_DELAY_MS,
-  RealClock,
-  realClock,
   type Clock,
+  MAX_TIMER_DELAY_MS,
+  realClock,
+  sleepWith,
+  timerDelay,
   type TimerHandle,
-  type TimerOptions,
 } from './clock.ts';
-export { FakeClock } from './fake-clock.ts';

@@ -1,10 +1,9 @@
-import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/logger.ts';
-import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/defaults.ts';
-import { OWNER_RESOURCES } from '../controllers/pod-sync/defaults.ts';
-import { GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/owner-resources.ts';
-import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/defaults.ts';
-import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/defaults.ts';
-import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/in-cluster.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/index.ts';
+import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/index.ts';
+import { OWNER_RESOURCES, GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/index.ts';
+import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/index.ts';
+import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/index.ts';
+import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/index.ts';
 
 /** Everything the operator can be told, after flags and environment are parsed and checked. */
 export interface Settings {

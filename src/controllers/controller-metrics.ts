@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { perRegistry } from '../metrics/per-registry.ts';
+import { perRegistry } from '../metrics/index.ts';
 
 /** controller-runtime's reconcile_time_seconds buckets, so existing dashboards read ours unchanged. */
 export const RECONCILE_TIME_BUCKETS: readonly number[] = [

@@ -1,30 +1,11 @@
-import { Writable } from 'node:stream';
-import { setImmediate as tick } from 'node:timers/promises';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock, advance, captureLogs, flush, metricSum } from '../testing/index.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
-import { ApiError } from '../client/errors.ts';
+import { ApiError } from '../client/index.ts';
 import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
-
-/** Lets every promise that can settle now settle; time itself only moves through the fake clock. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await tick();
-}
-
-function captureLogs() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as never);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
-}
 
 function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
   const clock = new FakeClock(1_000_000);
@@ -45,16 +26,6 @@ function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
   return { clock, registry, lines, controller, stop, running };
 }
 
-async function metric(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  const match = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
-  return match?.value ?? 0;
-}
-
 describe('Controller', () => {
   it('reconciles each key and forgets it on success', async () => {
     const seen: string[] = [];
@@ -65,11 +36,15 @@ describe('Controller', () => {
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
     controller.enqueue('ns/a');
-    await settle();
+    await flush();
     expect(seen).toEqual(['ns/a', 'ns/b']);
     expect(controller.queue.numRequeues('ns/a')).toBe(0);
-    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'success' })).toBe(2);
-    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'error' })).toBe(0);
+    expect(
+      metricSum(await registry.metrics(), 'controller_runtime_reconcile_total', { result: 'success' }),
+    ).toBe(2);
+    expect(
+      metricSum(await registry.metrics(), 'controller_runtime_reconcile_total', { result: 'error' }),
+    ).toBe(0);
     stop.abort();
     await running;
   });
@@ -81,20 +56,14 @@ describe('Controller', () => {
       return Promise.reject(new Error('owner missing'));
     });
     controller.enqueue('ns/broken');
-    await settle();
-    for (let i = 0; i < 10; i++) {
-      clock.step(5);
-      await settle();
-    }
-    for (let i = 0; i < 40; i++) {
-      clock.step(5);
-      await settle();
-    }
+    await advance(clock, 250);
     const delays = attempts.slice(1).map((t, i) => t - (attempts[i] ?? 0));
     expect(delays).toEqual([5, 10, 20, 40, 80]);
-    expect(await metric(registry, 'pod_sync_operator_dropped_keys_total', { controller: 'test' })).toBe(1);
-    expect(await metric(registry, 'controller_runtime_reconcile_errors_total')).toBe(6);
-    expect(await metric(registry, 'workqueue_retries_total', { name: 'test' })).toBe(5);
+    expect(
+      metricSum(await registry.metrics(), 'pod_sync_operator_dropped_keys_total', { controller: 'test' }),
+    ).toBe(1);
+    expect(metricSum(await registry.metrics(), 'controller_runtime_reconcile_errors_total')).toBe(6);
+    expect(metricSum(await registry.metrics(), 'workqueue_retries_total', { name: 'test' })).toBe(5);
 
     const retries = lines.filter((l) => l.msg === 'sync failed, retrying');
     expect(retries.map((l) => l.attempt)).toEqual([1, 2, 3, 4, 5]);
@@ -106,7 +75,7 @@ describe('Controller', () => {
 
     // Dropped means dropped: no more attempts however long we wait.
     clock.step(10_000);
-    await settle();
+    await flush();
     expect(attempts).toHaveLength(6);
     stop.abort();
     await running;
@@ -120,9 +89,9 @@ describe('Controller', () => {
       throw 'plain string';
     });
     controller.enqueue('k');
-    await settle();
+    await flush();
     clock.step(5);
-    await settle();
+    await flush();
     expect(calls).toBe(2);
     expect(lines.find((l) => l.msg === 'sync failed, retrying')).toMatchObject({
       err: { message: 'plain string' },
@@ -138,11 +107,11 @@ describe('Controller', () => {
       return Promise.reject(new TerminalError('bad spec'));
     });
     controller.enqueue('k');
-    await settle();
+    await flush();
     clock.step(1000);
-    await settle();
+    await flush();
     expect(calls).toBe(1);
-    expect(await metric(registry, 'controller_runtime_terminal_reconcile_errors_total')).toBe(1);
+    expect(metricSum(await registry.metrics(), 'controller_runtime_terminal_reconcile_errors_total')).toBe(1);
     stop.abort();
     await running;
   });
@@ -154,15 +123,17 @@ describe('Controller', () => {
       return Promise.resolve(times.length === 1 ? { requeueAfterMs: 300 } : undefined);
     });
     controller.enqueue('k');
-    await settle();
+    await flush();
     clock.step(299);
-    await settle();
+    await flush();
     expect(times).toHaveLength(1);
     clock.step(1);
-    await settle();
+    await flush();
     expect(times).toHaveLength(2);
     expect(controller.queue.numRequeues('k')).toBe(0);
-    expect(await metric(registry, 'controller_runtime_reconcile_total', { result: 'requeue_after' })).toBe(1);
+    expect(
+      metricSum(await registry.metrics(), 'controller_runtime_reconcile_total', { result: 'requeue_after' }),
+    ).toBe(1);
     stop.abort();
     await running;
   });
@@ -179,11 +150,11 @@ describe('Controller', () => {
     );
     controller.enqueue('k');
     clock.step(500);
-    await settle();
+    await flush();
     expect(seen).toEqual([]);
     synced = true;
     clock.step(100);
-    await settle();
+    await flush();
     expect(seen).toEqual(['k']);
     stop.abort();
     await running;
@@ -200,7 +171,7 @@ describe('Controller', () => {
     );
     for (let i = 0; i < 11; i++) {
       clock.step(100);
-      await settle();
+      await flush();
     }
     const err = await outcome;
     expect(err).toBeInstanceOf(CacheSyncTimeoutError);
@@ -226,19 +197,19 @@ describe('Controller', () => {
       { workers: 3 },
     );
     for (const key of ['a', 'b', 'c', 'd']) controller.enqueue(key);
-    await settle();
+    await flush();
     expect(active.size).toBe(3);
-    expect(await metric(registry, 'controller_runtime_active_workers')).toBe(3);
-    expect(await metric(registry, 'controller_runtime_max_concurrent_reconciles')).toBe(3);
+    expect(metricSum(await registry.metrics(), 'controller_runtime_active_workers')).toBe(3);
+    expect(metricSum(await registry.metrics(), 'controller_runtime_max_concurrent_reconciles')).toBe(3);
     controller.enqueue('a'); // while a is in flight: queued again, handed out after done
     release.get('a')?.();
-    await settle();
+    await flush();
     expect([...active].sort()).toEqual(['b', 'c', 'd']);
     for (const key of ['b', 'c', 'd']) release.get(key)?.();
-    await settle();
+    await flush();
     expect([...active]).toEqual(['a']);
     release.get('a')?.();
-    await settle();
+    await flush();
     expect(overlap).toBe(false);
     expect(maxActive).toBe(3);
     stop.abort();
@@ -261,19 +232,19 @@ describe('Controller', () => {
       { shutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('slow');
-    await settle();
+    await flush();
     let done = false;
     void running.then(() => (done = true));
     stop.abort();
-    await settle();
+    await flush();
     controller.enqueue('late'); // no new work after shutdown began
     expect(done).toBe(false);
     expect(reconcileSignal?.aborted).toBe(false);
     clock.step(1_000);
-    await settle();
+    await flush();
     expect(reconcileSignal?.aborted).toBe(true);
     finish?.();
-    await settle();
+    await flush();
     expect(done).toBe(true);
   });
 
@@ -286,12 +257,12 @@ describe('Controller', () => {
         : Promise.resolve(undefined);
     });
     controller.enqueue('ns/throttled');
-    await settle();
+    await flush();
     clock.step(29_999);
-    await settle();
+    await flush();
     expect(attempts).toHaveLength(1);
     clock.step(1);
-    await settle();
+    await flush();
     expect(attempts.map((t) => t - (attempts[0] ?? 0))).toEqual([0, 30_000]);
     stop.abort();
     await running;
@@ -340,10 +311,10 @@ describe('Controller behind a leader gate', () => {
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
     controller.enqueue('ns/c');
-    await settle();
+    await flush();
     expect(seen).toEqual([]);
     gate.open();
-    await settle();
+    await flush();
     expect(seen.sort()).toEqual(['ns/a', 'ns/b', 'ns/c']);
     stop.abort();
     await running;
@@ -362,10 +333,10 @@ describe('Controller behind a leader gate', () => {
     );
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
-    await settle();
+    await flush();
     expect(seen).toEqual(['ns/a']);
     gate.open();
-    await settle();
+    await flush();
     expect(seen).toEqual(['ns/a', 'ns/b']);
     stop.abort();
     await running;
@@ -384,19 +355,19 @@ describe('Controller behind a leader gate', () => {
       { leaderGate: gate, workers: 2, shutdownTimeoutMs: 30_000 },
     );
     controller.enqueue('ns/slow');
-    await settle();
+    await flush();
     controller.enqueue('ns/queued-1');
     controller.enqueue('ns/queued-2');
     gate.leader = false;
-    await settle();
+    await flush();
     let done = false;
     void running.then(() => (done = true));
     stop.abort(new Error('leader election lost'));
-    await settle();
+    await flush();
     expect(reconcileSignal?.aborted).toBe(true);
     expect(done).toBe(true);
     gate.open(); // too late: nothing more runs
-    await settle();
+    await flush();
     expect(seen).toEqual(['ns/slow']);
     expect(lines.some((l) => l.msg === 'stopping without drain: not the leader')).toBe(true);
   });
@@ -414,14 +385,14 @@ describe('Controller behind a leader gate', () => {
       { leaderGate: gate, shutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('ns/slow');
-    await settle();
+    await flush();
     let done = false;
     void running.then(() => (done = true));
     stop.abort();
-    await settle();
+    await flush();
     expect(done).toBe(false);
     finish?.();
-    await settle();
+    await flush();
     expect(done).toBe(true);
   });
 });

@@ -1,18 +1,18 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
-import { retryAfterMs } from '../client/errors.ts';
-import { realClock, type Clock } from '../clock/clock.ts';
+import { retryAfterMs } from '../client/index.ts';
+import { realClock, type Clock } from '../clock/index.ts';
 import {
   DRAIN_TIMEOUT_MS,
   MAX_REQUEUES,
   PrometheusMetricsProvider,
   RateLimitingQueue,
   type RateLimitingWorkQueue,
+  type RateLimiter,
 } from '../queue/index.ts';
-import type { RateLimiter } from '../queue/index.ts';
 import { controllerMetrics, initControllerSeries, type ReconcileResultLabel } from './controller-metrics.ts';
-import { CACHE_SYNC_POLL_MS } from '../informers/defaults.ts';
+import { CACHE_SYNC_POLL_MS } from '../informers/index.ts';
 import { CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';

@@ -1,25 +1,10 @@
 // A Controller behind a real LeaderElector on a fake clock and an in-memory Lease API: the split brain
 // of a leader that froze while another replica took its Lease, and that the gate prevents.
-import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { FakeLeaseClient } from '../leaderelection/fake-lease-client.ts';
-import { LeaderElector, type LeaderElectionResult } from '../leaderelection/leader-elector.ts';
-import { LeaseLock } from '../leaderelection/lease-lock.ts';
+import { FakeClock, FakeLeaseClient, advanceTo, flush } from '../testing/index.ts';
+import { LeaderElector, type LeaderElectionResult, LeaseLock } from '../leaderelection/index.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
 import { Controller } from './controller.ts';
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await tick();
-}
-
-async function advanceTo(clock: FakeClock, t: number): Promise<void> {
-  await settle();
-  while (clock.now() < t) {
-    clock.step(Math.min(10, t - clock.now()));
-    await settle();
-  }
-}
 
 function gatedLeader(clock: FakeClock, api: FakeLeaseClient) {
   const synced: { key: string; at: number }[] = [];
@@ -58,7 +43,7 @@ describe('a Controller gated by the LeaderElector', () => {
     const a = gatedLeader(clock, api);
     await advanceTo(clock, 1_000);
     a.controller.enqueue('ns/before');
-    await settle();
+    await flush();
     expect(a.synced).toEqual([{ key: 'ns/before', at: 1_000 }]);
 
     // Frozen for 20 s: meanwhile another replica waited out the lease (15 s) and took it.
@@ -69,7 +54,7 @@ describe('a Controller gated by the LeaderElector', () => {
     // On waking, the events that queued up in the socket are read first and enqueued.
     a.controller.enqueue('ns/during-1');
     a.controller.enqueue('ns/during-2');
-    await settle();
+    await flush();
     expect(a.elector.isLeader()).toBe(false);
     expect(a.synced.map((s) => s.key)).toEqual(['ns/before']);
 
@@ -88,7 +73,7 @@ describe('a Controller gated by the LeaderElector', () => {
     await advanceTo(clock, 1_000);
     clock.stall(12_000);
     a.controller.enqueue('ns/during');
-    await settle();
+    await flush();
     expect(a.synced).toEqual([]);
     await advanceTo(clock, 13_100);
     expect(a.elector.isLeader()).toBe(true);

@@ -1,5 +1,4 @@
-import { ApiError } from '../client/errors.ts';
-import type { RestClient } from '../client/rest-client.ts';
+import { ApiError, type RestClient } from '../client/index.ts';
 import { isAggregated, splitGroupsAndResources } from './aggregated.ts';
 import type { APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions } from './types.ts';
 

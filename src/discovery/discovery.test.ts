@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../client/errors.ts';
-import { FakeRestClient } from '../client/index.ts';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { ApiError } from '../client/index.ts';
+import { FakeRestClient, FakeClock } from '../testing/index.ts';
 import { DISCOVERY_ACCEPT, DiscoveryClient } from './discovery-client.ts';
 import { DynamicRESTMapper, NoKindMatchError } from './rest-mapper.ts';
 import type { APIResourceDiscovery, APIVersionDiscovery } from './types.ts';

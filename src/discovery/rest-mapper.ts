@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
-import { ApiError } from '../client/errors.ts';
-import { realClock, type Clock } from '../clock/clock.ts';
+import { ApiError } from '../client/index.ts';
+import { realClock, type Clock } from '../clock/index.ts';
 import { MIN_REFRESH_INTERVAL_MS } from './defaults.ts';
 import type { DiscoveryClient } from './discovery-client.ts';
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { Backoff } from './backoff.ts';
 
 describe('Backoff (client-go reflector values)', () => {

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { FakeClock, FakeRestClient, flush } from '../testing/index.ts';
 import { SharedInformerFactory } from './factory.ts';
 import { lister } from './lister.ts';
 import { JOBS, PODS, REPLICASETS, type KubeObject, type ResourceRef } from './types.ts';
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const NODES: ResourceRef = { group: '', version: 'v1', resource: 'nodes', kind: 'Node', namespaced: false };
 

@@ -1,9 +1,9 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { realClock, type Clock } from '../clock/clock.ts';
-import type { RestClient } from '../client/rest-client.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import type { RestClient } from '../client/index.ts';
 import { CACHE_SYNC_POLL_MS } from './defaults.ts';
-import type { ReflectorTimings } from './reflector.ts';
+import type { ReflectorConfig } from './reflector.ts';
 import { SharedIndexInformer, type SharedInformer } from './shared-informer.ts';
 import type { KubeObject, ResourceRef } from './types.ts';
 
@@ -27,7 +27,7 @@ export interface SharedInformerFactoryOptions {
   /** Namespace of informers that name none; all namespaces when absent. */
   namespace?: string;
   /** Reflector knobs for every informer (tests shorten them); client-go's values by default. */
-  timings?: Partial<ReflectorTimings>;
+  reflector?: Partial<ReflectorConfig>;
 }
 
 interface Entry {
@@ -47,7 +47,7 @@ export class SharedInformerFactory {
   readonly #registry: Registry | undefined;
   readonly #defaultResyncMs: number;
   readonly #namespace: string | undefined;
-  readonly #timings: Partial<ReflectorTimings> | undefined;
+  readonly #reflectorConfig: Partial<ReflectorConfig> | undefined;
   readonly #informers = new Map<string, Entry>();
   readonly #runs: Promise<void>[] = [];
   /** Aborted by shutdown(), so it can stop informers whose start signal is still live. */
@@ -62,7 +62,7 @@ export class SharedInformerFactory {
     this.#registry = opts.registry;
     this.#defaultResyncMs = opts.defaultResyncPeriodMs ?? 0;
     this.#namespace = opts.namespace || undefined;
-    this.#timings = opts.timings;
+    this.#reflectorConfig = opts.reflector;
   }
 
   /** The same (resource, namespace, selectors, metadataOnly) returns the same informer. */
@@ -104,7 +104,7 @@ export class SharedInformerFactory {
       clock: this.#clock,
       logger: this.#log,
       registry: this.#registry,
-      timings: this.#timings,
+      reflector: this.#reflectorConfig,
     });
     this.#informers.set(key, { informer, transform: options.transform, started: false });
     return informer as unknown as SharedInformer<T>;

@@ -1,40 +1,7 @@
-export { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
-export * from './defaults.ts';
-export { SharedInformerFactory, type InformerOptions, type SharedInformerFactoryOptions } from './factory.ts';
-export { deepFreeze } from './freeze.ts';
-export { lister, type Lister } from './lister.ts';
-export {
-  listWatchFor,
-  METADATA_LIST_ACCEPT,
-  METADATA_WATCH_ACCEPT,
-  resourcePath,
-  type ListWatch,
-  type ListWatchScope,
-} from './list-watch.ts';
-export { INFORMER_LISTS, informerLists, type ListCounter } from './metrics.ts';
+export { CACHE_SYNC_POLL_MS } from './defaults.ts';
+export { type InformerOptions, SharedInformerFactory } from './factory.ts';
+export { lister } from './lister.ts';
 export { objectKey, splitKey } from './object-key.ts';
-export type { Notification, Registration } from './processor.ts';
-export {
-  DEFAULT_REFLECTOR_TIMINGS,
-  Reflector,
-  type ListReason,
-  type ReflectorOptions,
-  type ReflectorSink,
-  type ReflectorTimings,
-} from './reflector.ts';
-export { SharedIndexInformer, type SharedInformer, type SharedInformerOptions } from './shared-informer.ts';
-export { Indexer, NAMESPACE_INDEX, namespaceIndexFunc, type IndexFunc, type Store } from './store.ts';
-export { stripManagedFields, toPartialObjectMetadata, type Transform } from './transform.ts';
-export {
-  apiVersionOf,
-  isTombstone,
-  JOBS,
-  PODS,
-  REPLICASETS,
-  tombstone,
-  type KubeObject,
-  type ObjectMeta,
-  type ResourceHandlers,
-  type ResourceRef,
-  type Tombstone,
-} from './types.ts';
+export type { SharedInformer } from './shared-informer.ts';
+export type { Store } from './store.ts';
+export { isTombstone, type KubeObject, type ObjectMeta, PODS, REPLICASETS } from './types.ts';

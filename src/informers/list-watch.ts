@@ -1,5 +1,4 @@
-import type { ObjectList, Query, RestClient } from '../client/rest-client.ts';
-import type { WatchEvent } from '../client/watch-stream.ts';
+import type { ObjectList, Query, RestClient, WatchEvent } from '../client/index.ts';
 import type { KubeObject, ResourceRef } from './types.ts';
 
 /**

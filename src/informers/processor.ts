@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../clock/clock.ts';
+import type { Clock, TimerHandle } from '../clock/index.ts';
 import type { ResourceHandlers, Tombstone } from './types.ts';
 
 export type Notification<T> =

@@ -1,16 +1,9 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { ApiError, TransportError, WatchDecodeError } from '../client/errors.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { captureLogs, FakeClock, FakeRestClient, flush, type LogLine } from '../testing/index.ts';
+import { ApiError, TransportError, WatchDecodeError } from '../client/index.ts';
 import { listWatchFor } from './list-watch.ts';
-import { Reflector, type ListReason, type ReflectorTimings } from './reflector.ts';
+import { Reflector, type ListReason, type ReflectorConfig } from './reflector.ts';
 import { PODS, type KubeObject } from './types.ts';
-
-/** Lets the reflector's promise chains run: they only wait on the fake client and the fake clock. */
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 const pod = (name: string, resourceVersion: string): KubeObject => ({
   metadata: { namespace: 'ns', name, resourceVersion },
@@ -20,10 +13,10 @@ interface Setup {
   clock: FakeClock;
   client: FakeRestClient;
   reflector: Reflector<KubeObject>;
-  /** What the sink saw: "replace a,b @rv" and "ADDED a @rv". */
+  /** What the store saw: "replace a,b @rv" and "ADDED a @rv". */
   sink: string[];
   lists: ListReason[];
-  logs: Record<string, unknown>[];
+  logs: LogLine[];
   controller: AbortController;
   done: Promise<void>;
 }
@@ -39,7 +32,7 @@ afterEach(async () => {
 function start(
   options: {
     random?: () => number;
-    timings?: Partial<ReflectorTimings>;
+    config?: Partial<ReflectorConfig>;
     objects?: KubeObject[];
     client?: (client: FakeRestClient) => void;
   } = {},
@@ -51,14 +44,10 @@ function start(
   client.resourceVersion = 'x1';
   const sink: string[] = [];
   const lists: ListReason[] = [];
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
-  );
+  const { logger, lines: logs } = captureLogs();
   const reflector = new Reflector<KubeObject>({
     listWatch: listWatchFor(client, PODS, { namespace: 'ns' }),
-    sink: {
+    store: {
       replace: (items, rv) => sink.push(`replace ${items.map((i) => i.metadata?.name).join(',')} @${rv}`),
       apply: (type, obj) => sink.push(`${type} ${obj.metadata?.name} @${obj.metadata?.resourceVersion}`),
     },
@@ -67,7 +56,7 @@ function start(
     logger,
     random: options.random ?? (() => 0),
     // Paged lists unless a test asks for watch-lists: most tests here drive the list and watch apart.
-    timings: { watchList: false, ...options.timings },
+    config: { watchList: false, ...options.config },
     onList: (reason) => lists.push(reason),
   });
   const controller = new AbortController();
@@ -373,7 +362,7 @@ describe('Reflector watch', () => {
 });
 
 describe('Reflector watch-list', () => {
-  const streaming = { timings: { watchList: true } };
+  const streaming = { config: { watchList: true } };
   const endBookmark = (resourceVersion: string): KubeObject => ({
     metadata: { resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
   });

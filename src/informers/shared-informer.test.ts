@@ -1,17 +1,11 @@
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
-import { ApiError, isDenied } from '../client/errors.ts';
-import { FakeRestClient } from '../client/fake-rest-client.ts';
+import { captureLogs, FakeClock, FakeRestClient, flush, type LogLine } from '../testing/index.ts';
+import { ApiError, isDenied } from '../client/index.ts';
 import { METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT } from './list-watch.ts';
 import { objectKey } from './object-key.ts';
 import { SharedIndexInformer, type SharedInformerOptions } from './shared-informer.ts';
 import { isTombstone, PODS, REPLICASETS, type KubeObject, type ResourceHandlers } from './types.ts';
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-}
 
 interface Pod extends KubeObject {
   spec?: { nodeName?: string; containers?: { name: string }[] };
@@ -46,7 +40,7 @@ interface Setup {
   clock: FakeClock;
   client: FakeRestClient;
   informer: SharedIndexInformer<Pod>;
-  logs: Record<string, unknown>[];
+  logs: LogLine[];
   controller: AbortController;
   run: () => Promise<void>;
 }
@@ -61,11 +55,7 @@ function setup(objects: Pod[], options: Partial<SharedInformerOptions<Pod>> = {}
   const client = new FakeRestClient();
   client.objects = objects;
   client.resourceVersion = '10';
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
-  );
+  const { logger, lines: logs } = captureLogs();
   const informer = new SharedIndexInformer<Pod>({
     client,
     resource: PODS,
@@ -353,7 +343,7 @@ describe('SharedIndexInformer', () => {
       const { informer, client, run } = setup([full], {
         resource: REPLICASETS,
         metadataOnly: true,
-        timings: { watchList },
+        reflector: { watchList },
       });
       await run();
       const list = client.calls.find((c) => c.verb === 'list');

@@ -1,14 +1,14 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { realClock, type Clock } from '../clock/clock.ts';
-import type { RestClient } from '../client/rest-client.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import type { RestClient } from '../client/index.ts';
 import { MIN_RESYNC_PERIOD_MS } from './defaults.ts';
 import { deepFreeze } from './freeze.ts';
 import { listWatchFor, type ListWatchScope } from './list-watch.ts';
 import { informerLists } from './metrics.ts';
 import { objectKey } from './object-key.ts';
 import { Processor, type Notification, type Registration } from './processor.ts';
-import { Reflector, type ReflectorTimings } from './reflector.ts';
+import { Reflector, type ReflectorConfig } from './reflector.ts';
 import { Indexer, type IndexFunc, type Store } from './store.ts';
 import { stripManagedFields, toPartialObjectMetadata, type Transform } from './transform.ts';
 import {
@@ -51,7 +51,7 @@ export interface SharedInformerOptions<T extends KubeObject> extends ListWatchSc
   clock?: Clock | undefined;
   logger?: Logger | undefined;
   registry?: Registry | undefined;
-  timings?: Partial<ReflectorTimings> | undefined;
+  reflector?: Partial<ReflectorConfig> | undefined;
   random?: (() => number) | undefined;
 }
 
@@ -95,7 +95,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
     const resourceLabel = `${options.resource.resource}${options.resource.group ? `.${options.resource.group}` : ''}`;
     this.#reflector = new Reflector<T>({
       listWatch,
-      sink: {
+      store: {
         replace: (items, resourceVersion) => {
           this.#replace(items, resourceVersion);
         },
@@ -108,7 +108,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
       ) => T,
       clock,
       logger: options.logger,
-      timings: options.timings,
+      config: options.reflector,
       random: options.random,
       onList: (reason, method) => {
         lists.inc({ resource: resourceLabel, reason, method });

@@ -1,12 +1,17 @@
-import { Writable } from 'node:stream';
-import { setImmediate as tick } from 'node:timers/promises';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../client/errors.ts';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { ApiError } from '../client/index.ts';
+import {
+  FakeClock,
+  FakeLeaseClient,
+  type LeaseOperation,
+  advance,
+  advanceTo,
+  captureLogs,
+  flush,
+  metricValue,
+} from '../testing/index.ts';
 import { LeaderElectionConfigError } from './config.ts';
-import { FakeLeaseClient, type LeaseOperation } from './fake-lease-client.ts';
 import {
   LeaderElectionLostError,
   LeaderElector,
@@ -22,24 +27,6 @@ const NAME = 'lock';
 /** Wall time of fake-clock 0; the wall clock given to electors is this plus the fake clock. */
 const WALL_EPOCH = Date.UTC(2026, 0, 1);
 const wallAt = (ms: number): string => new Date(WALL_EPOCH + ms).toISOString().replace('Z', '000Z');
-
-/** Lets every promise that can settle now settle; time itself only moves through the fake clock. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) await tick();
-}
-
-/** Moves the fake clock 1 ms at a time so every continuation runs at the instant it was due. */
-async function advance(clock: FakeClock, ms: number): Promise<void> {
-  await settle();
-  for (let i = 0; i < ms; i++) {
-    clock.step(1);
-    await settle();
-  }
-}
-
-async function advanceTo(clock: FakeClock, t: number): Promise<void> {
-  await advance(clock, t - clock.now());
-}
 
 /** A candidate's own view of the shared fake API: it can be made to fail or hang on its own. */
 class CandidateClient implements LeaseClient {
@@ -72,17 +59,6 @@ class CandidateClient implements LeaseClient {
     if (this.mode === 'hang') return new Promise<T>(() => undefined);
     return fn();
   }
-}
-
-function captureLogs() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as never);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
 interface World {
@@ -168,11 +144,6 @@ function putLease(w: World, spec: LeaseSpec): Lease {
 
 const stored = (w: World): LeaseSpec | undefined => w.api.peek(NS, NAME)?.spec;
 
-async function metric(registry: Registry, name: string): Promise<number | undefined> {
-  const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-  return values.find((v) => v.labels.name === NAME)?.value;
-}
-
 describe('LeaderElector: construction', () => {
   it('validates timings and identity', () => {
     const w = world();
@@ -197,7 +168,7 @@ describe('LeaderElector: construction', () => {
   it('can run only once', async () => {
     const w = world();
     const a = candidate(w, 'a');
-    await settle();
+    await flush();
     await expect(a.elector.run(new AbortController().signal)).rejects.toThrow(/can only run once/);
     a.stop.abort();
     await a.running;
@@ -209,7 +180,7 @@ describe('LeaderElector: acquiring', () => {
     const w = world();
     await advance(w.clock, 5);
     const a = candidate(w, 'a');
-    await settle();
+    await flush();
     expect(a.elector.isLeader()).toBe(true);
     expect(a.events).toEqual(['started@5']);
     // As in client-go, the renew loop's first renewal follows the acquisition at once.
@@ -238,7 +209,7 @@ describe('LeaderElector: acquiring', () => {
       if (op === 'create') throw denied('create');
     };
     const a = candidate(w, 'a');
-    await settle();
+    await flush();
     expect(a.elector.isLeader()).toBe(false);
     const create = a.lines.find((l) => l.msg === 'error initially creating lease');
     expect(create).toMatchObject({ level: 50 });
@@ -338,7 +309,7 @@ describe('LeaderElector: acquiring', () => {
     const w = world();
     putLease(w, { holderIdentity: '', leaseDurationSeconds: 1, renewTime: wallAt(0), leaseTransitions: 3 });
     const b = candidate(w, 'b');
-    await settle();
+    await flush();
     expect(b.elector.isLeader()).toBe(true);
     expect(stored(w)).toMatchObject({ holderIdentity: 'b', leaseTransitions: 4, leaseDurationSeconds: 15 });
     b.stop.abort();
@@ -361,7 +332,7 @@ describe('LeaderElector: acquiring', () => {
       }
     };
     const b = candidate(w, 'b');
-    await settle();
+    await flush();
     expect(b.elector.isLeader()).toBe(false);
     expect(b.events).toEqual([]);
     expect(stored(w)?.holderIdentity).toBe('winner');
@@ -376,7 +347,7 @@ describe('LeaderElector: acquiring', () => {
     const w = world();
     const a = candidate(w, 'a');
     const b = candidate(w, 'b');
-    await settle();
+    await flush();
     expect([a.elector.isLeader(), b.elector.isLeader()]).toEqual([true, false]);
     await advanceTo(w.clock, 30_000); // a keeps renewing, so b never takes over
     expect(b.elector.isLeader()).toBe(false);
@@ -450,7 +421,7 @@ describe('LeaderElector: renewing', () => {
       renewTime: wallAt(10_000),
       leaseTransitions: 0,
     });
-    expect(await metric(w.registry, 'leader_election_slowpath_total')).toBe(0);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_slowpath_total', { name: NAME })).toBe(0);
     a.stop.abort();
     await a.running;
   });
@@ -471,7 +442,7 @@ describe('LeaderElector: renewing', () => {
       acquireTime: wallAt(0),
       renewTime: wallAt(2_000),
     });
-    expect(await metric(w.registry, 'leader_election_slowpath_total')).toBe(1);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_slowpath_total', { name: NAME })).toBe(1);
     a.stop.abort();
     await a.running;
   });
@@ -517,7 +488,7 @@ describe('LeaderElector: renewing', () => {
     expect(a.client.calls.filter((c) => c.at > 2_000 && c.op === 'get').map((c) => c.at)).toEqual([
       4_000, 6_000, 8_000, 10_000,
     ]);
-    expect(await metric(w.registry, 'leader_election_master_status')).toBe(0);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_master_status', { name: NAME })).toBe(0);
     expect(w.clock.pendingTimers()).toBe(0);
   });
 
@@ -538,7 +509,7 @@ describe('LeaderElector: renewing', () => {
   it('lets another candidate take over only after the lease duration, when the leader is already gone', async () => {
     const w = world();
     const a = candidate(w, 'a');
-    await settle();
+    await flush();
     const b = candidate(w, 'b');
     await advanceTo(w.clock, 1_000);
     a.client.mode = 'fail'; // last successful renewal: 0 s (b saw it at 0 s)
@@ -663,7 +634,7 @@ describe('LeaderElector: leading only while its last renewal is fresh', () => {
     expect(a.elector.isLeader()).toBe(false);
     w.api.hook = undefined;
     release();
-    await settle();
+    await flush();
     expect(a.elector.isLeader()).toBe(true);
     await expect(waited).resolves.toBeUndefined();
     a.stop.abort();
@@ -680,7 +651,7 @@ describe('LeaderElector: leading only while its last renewal is fresh', () => {
     w.api.hook = undefined;
     w.clock.stall(20_000); // ...the process freezes for 20 s, then reads the answer first
     answer();
-    await settle();
+    await flush();
     expect(w.clock.now()).toBe(22_000);
     expect(stored(w)?.renewTime).toBe(wallAt(2_000));
     expect(a.elector.isLeader()).toBe(false);
@@ -732,7 +703,7 @@ describe('LeaderElector: transitions, onNewLeader and metrics', () => {
     await advanceTo(w.clock, 6_000);
     expect(stored(w)?.leaseTransitions).toBe(0);
     const b = candidate(w, 'b');
-    await settle();
+    await flush();
     a.stop.abort(); // a releases: the holder becomes '' with the same count
     await a.running;
     expect(stored(w)).toMatchObject({ holderIdentity: '', leaseTransitions: 0 });
@@ -766,15 +737,17 @@ describe('LeaderElector: transitions, onNewLeader and metrics', () => {
     const w = world();
     putLease(w, { holderIdentity: '', leaseDurationSeconds: 1, leaseTransitions: 6 });
     const a = candidate(w, 'a', { work: 'manual' });
-    expect(await metric(w.registry, 'leader_election_master_status')).toBe(0);
-    await settle();
-    expect(await metric(w.registry, 'leader_election_master_status')).toBe(1);
-    expect(await metric(w.registry, 'leader_election_lease_transitions')).toBe(7);
-    expect(await metric(w.registry, 'leader_election_slowpath_total')).toBe(0);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_master_status', { name: NAME })).toBe(0);
+    await flush();
+    expect(metricValue(await w.registry.metrics(), 'leader_election_master_status', { name: NAME })).toBe(1);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_lease_transitions', { name: NAME })).toBe(
+      7,
+    );
+    expect(metricValue(await w.registry.metrics(), 'leader_election_slowpath_total', { name: NAME })).toBe(0);
     a.stop.abort();
     a.finishWork();
     await a.running;
-    expect(await metric(w.registry, 'leader_election_master_status')).toBe(0);
+    expect(metricValue(await w.registry.metrics(), 'leader_election_master_status', { name: NAME })).toBe(0);
     const text = await w.registry.metrics();
     expect(text).toContain('leader_election_master_status{name="lock"} 0');
     expect(text).toContain('leader_election_slowpath_total{name="lock"} 0');
@@ -812,11 +785,11 @@ describe('LeaderElector: release on cancel', () => {
   it('keeps renewing while the guarded work drains, then writes an empty holder with 1 s', async () => {
     const w = world();
     const a = candidate(w, 'a', { work: 'manual' });
-    await settle();
+    await flush();
     const b = candidate(w, 'b');
     await advanceTo(w.clock, 3_000);
     a.stop.abort();
-    await settle();
+    await flush();
     expect(a.leadingSignal()?.aborted).toBe(true);
     // The work takes 30 s to stop, twice the lease duration: a must keep the lease meanwhile.
     await advanceTo(w.clock, 33_000);
@@ -914,7 +887,7 @@ describe('LeaderElector: release on cancel', () => {
     expect(a.result()?.reason).toBe('lost');
     expect(a.stopped).toEqual(['lost']);
     a.finishWork();
-    await settle();
+    await flush();
     expect(stored(w)?.holderIdentity).toBe('intruder');
   });
 });

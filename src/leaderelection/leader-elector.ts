@@ -1,8 +1,7 @@
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { isConflict, isDenied, retryAfterMs } from '../client/errors.ts';
-import { realClock, type Clock } from '../clock/clock.ts';
-import { abortable, deadline } from './cancellation.ts';
+import { isConflict, isDenied, retryAfterMs } from '../client/index.ts';
+import { realClock, type Clock, abortable, deadline } from '../clock/index.ts';
 import {
   resolveTimings,
   validateIdentity,

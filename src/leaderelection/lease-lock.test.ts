@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeLeaseClient } from './fake-lease-client.ts';
-import { isConflict } from '../client/errors.ts';
+import { FakeLeaseClient } from '../testing/index.ts';
+import { isConflict } from '../client/index.ts';
 import { LeaseLock, recordFromSpec } from './lease-lock.ts';
 import { formatMicroTime, sameRecord, type LeaderElectionRecord } from './record.ts';
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { perRegistry } from '../metrics/per-registry.ts';
+import { perRegistry } from '../metrics/index.ts';
 
 /** Names and help strings of client-go's leader election metrics (as controller-runtime registers them). */
 export const LEADER_ELECTION_METRICS = {

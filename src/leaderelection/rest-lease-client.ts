@@ -1,5 +1,4 @@
-import { isNotFound } from '../client/errors.ts';
-import type { RequestOptions, RestClient, RestWriter } from '../client/rest-client.ts';
+import { isNotFound, type RequestOptions, type RestClient, type RestWriter } from '../client/index.ts';
 import type { Lease, LeaseClient, LeaseSpec } from './lease-client.ts';
 
 /** No retries inside a lease request: the elector's own loop waits out a Retry-After within its deadlines. */

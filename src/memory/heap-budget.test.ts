@@ -1,9 +1,8 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { assess, DEFAULT_BUDGET_RULES, HeapBudget, type Assessment } from './heap-budget.ts';
 import type { HeapReading, HeapSource } from './heap-source.ts';
+import { captureLogs } from '../testing/index.ts';
 
 const MIB = 2 ** 20;
 
@@ -39,16 +38,7 @@ class ScriptedHeap implements HeapSource {
 }
 
 function budget(heap: ScriptedHeap, pods: () => number) {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs('info');
   const exhausted: Assessment[] = [];
   const registry = new Registry();
   const b = new HeapBudget({
@@ -98,8 +88,8 @@ describe('HeapBudget', () => {
     heap.gc(45);
     heap.gc(46);
     expect(exhausted).toEqual([]);
-    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
-    const report = lines.filter((l) => l.msg.startsWith('heap budget:'));
+    expect(lines.filter((l) => (l.level ?? 0) >= 40)).toEqual([]);
+    const report = lines.filter((l) => l.msg?.startsWith('heap budget:'));
     expect(report).toHaveLength(1);
     expect(report[0]).toMatchObject({ pods: 10_000, cacheMiB: 25, liveHeapMiB: 45, oldSpaceLimitMiB: 384 });
   });

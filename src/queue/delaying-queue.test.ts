@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { DelayingQueue } from './delaying-queue.ts';
 import { Queue } from './queue.ts';
 

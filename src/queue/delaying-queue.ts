@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS, realClock, type Clock, type TimerHandle } from '../clock/clock.ts';
+import { MAX_TIMER_DELAY_MS, realClock, type Clock, type TimerHandle } from '../clock/index.ts';
 import { DueHeap } from './heap.ts';
 import { noopMetricsProvider, type CounterMetric } from './metrics.ts';
 import { Queue, type DrainOptions, type GetResult, type QueueOptions, type WorkQueue } from './queue.ts';

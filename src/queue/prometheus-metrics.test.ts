@@ -1,6 +1,6 @@
 import { Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock, metricValue, type Labels } from '../testing/index.ts';
 import { UNFINISHED_WORK_UPDATE_PERIOD_MS } from './defaults.ts';
 import { PrometheusMetricsProvider, WORKQUEUE_DURATION_BUCKETS } from './prometheus-metrics.ts';
 import { Queue } from './queue.ts';
@@ -17,24 +17,14 @@ const NAMES = [
   'workqueue_retries_total',
 ];
 
-async function metric(
+/** The JSON of one metric family, for its label sets and series. */
+async function family(
   registry: Registry,
   name: string,
 ): Promise<MetricObjectWithValues<MetricValue<string>>> {
   const found = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
   if (!found) throw new Error(`${name} is not registered`);
   return found;
-}
-
-/** The value of `name` (or of one of its histogram series) for the queue called `queue`. */
-async function valueOf(registry: Registry, name: string, queue: string, series = name, le?: number) {
-  const values = (await metric(registry, name)).values.filter(
-    (v) =>
-      v.labels.name === queue &&
-      (v as { metricName?: string }).metricName === (series === name ? undefined : series) &&
-      (le === undefined || v.labels.le === le),
-  );
-  return values.length === 1 ? values[0]?.value : values.length;
 }
 
 function setup() {
@@ -80,7 +70,7 @@ describe('PrometheusMetricsProvider', () => {
   it('labels every series with name and controller set to the queue name', async () => {
     const { registry } = setup();
     new Queue({ name: 'nodes', metricsProvider: new PrometheusMetricsProvider(registry) }).shutDown();
-    const depth = await metric(registry, 'workqueue_depth');
+    const depth = await family(registry, 'workqueue_depth');
     expect(depth.values.map((v) => v.labels)).toEqual([
       { name: 'pods', controller: 'pods' },
       { name: 'nodes', controller: 'nodes' },
@@ -102,7 +92,7 @@ describe('PrometheusMetricsProvider', () => {
     await queue.get();
     queue.done('a');
     for (const name of ['workqueue_queue_duration_seconds', 'workqueue_work_duration_seconds']) {
-      const bounds = (await metric(registry, name)).values
+      const bounds = (await family(registry, name)).values
         .filter((v) => (v as { metricName?: string }).metricName === `${name}_bucket`)
         .map((v) => v.labels.le);
       expect(bounds).toEqual([...WORKQUEUE_DURATION_BUCKETS, '+Inf']);
@@ -111,7 +101,8 @@ describe('PrometheusMetricsProvider', () => {
 
   it('records depth, adds, retries, queue and work durations through a scenario', async () => {
     const { registry, queue, clock } = setup();
-    const value = (name: string, series?: string, le?: number) => valueOf(registry, name, 'pods', series, le);
+    const value = async (series: string, labels: Labels = {}) =>
+      metricValue(await registry.metrics(), series, { name: 'pods', ...labels });
 
     queue.add('a');
     queue.add('b');
@@ -123,14 +114,10 @@ describe('PrometheusMetricsProvider', () => {
     const got = await queue.get();
     expect(got.item).toBe('a');
     expect(await value('workqueue_depth')).toBe(1);
-    expect(await value('workqueue_queue_duration_seconds', 'workqueue_queue_duration_seconds_count')).toBe(1);
-    expect(await value('workqueue_queue_duration_seconds', 'workqueue_queue_duration_seconds_sum')).toBe(2);
-    expect(
-      await value('workqueue_queue_duration_seconds', 'workqueue_queue_duration_seconds_bucket', 1),
-    ).toBe(0);
-    expect(
-      await value('workqueue_queue_duration_seconds', 'workqueue_queue_duration_seconds_bucket', 10),
-    ).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds_count')).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds_sum')).toBe(2);
+    expect(await value('workqueue_queue_duration_seconds_bucket', { le: '1' })).toBe(0);
+    expect(await value('workqueue_queue_duration_seconds_bucket', { le: '10' })).toBe(1);
 
     // Adding a key being processed makes it pending again: it counts as an add and in the depth.
     queue.add('a');
@@ -141,8 +128,8 @@ describe('PrometheusMetricsProvider', () => {
     expect(await value('workqueue_unfinished_work_seconds')).toBe(3);
     expect(await value('workqueue_longest_running_processor_seconds')).toBe(3);
     queue.done('a');
-    expect(await value('workqueue_work_duration_seconds', 'workqueue_work_duration_seconds_sum')).toBe(3);
-    expect(await value('workqueue_work_duration_seconds', 'workqueue_work_duration_seconds_count')).toBe(1);
+    expect(await value('workqueue_work_duration_seconds_sum')).toBe(3);
+    expect(await value('workqueue_work_duration_seconds_count')).toBe(1);
     clock.step(UNFINISHED_WORK_UPDATE_PERIOD_MS);
     expect(await value('workqueue_unfinished_work_seconds')).toBe(0);
 
@@ -166,8 +153,8 @@ describe('PrometheusMetricsProvider', () => {
     queue.add('a');
     nodes.add('x');
     nodes.add('y');
-    expect(await valueOf(registry, 'workqueue_adds_total', 'pods')).toBe(1);
-    expect(await valueOf(registry, 'workqueue_adds_total', 'nodes')).toBe(2);
+    expect(metricValue(await registry.metrics(), 'workqueue_adds_total', { name: 'pods' })).toBe(1);
+    expect(metricValue(await registry.metrics(), 'workqueue_adds_total', { name: 'nodes' })).toBe(2);
     nodes.shutDown();
   });
 

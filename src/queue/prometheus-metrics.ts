@@ -1,5 +1,5 @@
 import { Counter, exponentialBuckets, Gauge, Histogram, type Registry } from 'prom-client';
-import { perRegistry } from '../metrics/per-registry.ts';
+import { perRegistry } from '../metrics/index.ts';
 import type {
   CounterMetric,
   GaugeMetric,

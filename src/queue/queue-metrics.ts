@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.ts';
+import type { Clock } from '../clock/index.ts';
 import {
   noopMetricsProvider,
   type CounterMetric,

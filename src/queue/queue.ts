@@ -1,4 +1,4 @@
-import { realClock, type Clock, type TimerHandle } from '../clock/clock.ts';
+import { realClock, type Clock, type TimerHandle } from '../clock/index.ts';
 import { DRAIN_TIMEOUT_MS, UNFINISHED_WORK_UPDATE_PERIOD_MS } from './defaults.ts';
 import { Fifo } from './fifo.ts';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.ts';

@@ -1,4 +1,5 @@
-import { realClock, type Clock } from '../clock/clock.ts';
+import { realClock, type Clock } from '../clock/index.ts';
+import { TokenBucketRateLimiter } from '../flowcontrol/index.ts';
 import { BUCKET_BURST, BUCKET_QPS, CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS } from './defaults.ts';
 
 /** Decides how long an item waits before it is retried. */
@@ -78,37 +79,18 @@ export class ItemFastSlowRateLimiter<T> implements RateLimiter<T> {
 }
 
 /**
- * A token bucket shared by all items: `burst` tokens, refilled at `qps` per second. Like a
- * golang.org/x/time/rate reservation, when() always takes a token, going into debt if none is left,
- * and returns how long until that token exists.
+ * Every item draws from one token bucket (flowcontrol's): `burst` retries at once, then `qps` per
+ * second. when() always takes a token, going into debt when none is left, and returns the wait for it.
  */
 export class BucketRateLimiter<T> implements RateLimiter<T> {
-  readonly #qps: number;
-  readonly #burst: number;
-  readonly #clock: Clock;
-  /** Tokens at time #last; negative while reservations are waiting for tokens still to come. */
-  #tokens: number;
-  #last: number;
+  readonly #bucket: TokenBucketRateLimiter;
 
   constructor(qps: number, burst: number, clock: Clock = realClock) {
-    if (!(qps > 0)) throw new RangeError(`qps must be > 0, got ${qps}`);
-    if (!(Number.isInteger(burst) && burst >= 1))
-      throw new RangeError(`burst must be an integer >= 1, got ${burst}`);
-    this.#qps = qps;
-    this.#burst = burst;
-    this.#clock = clock;
-    this.#tokens = burst;
-    this.#last = clock.now();
+    this.#bucket = new TokenBucketRateLimiter(qps, burst, clock);
   }
 
   when(_item: T): number {
-    if (this.#qps === Infinity) return 0;
-    const now = this.#clock.now();
-    const elapsedMs = Math.max(now - this.#last, 0);
-    const tokens = Math.min(this.#burst, this.#tokens + (elapsedMs * this.#qps) / 1000) - 1;
-    this.#tokens = tokens;
-    this.#last = now;
-    return tokens < 0 ? (-tokens * 1000) / this.#qps : 0;
+    return this.#bucket.reserve();
   }
 
   forget(_item: T): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/fake-clock.ts';
+import { FakeClock } from '../testing/index.ts';
 import { MAX_REQUEUES, RETRY_BASE_DELAY_MS } from './defaults.ts';
 import { RateLimitingQueue } from './rate-limiting-queue.ts';
 import { defaultControllerRateLimiter, ItemExponentialFailureRateLimiter } from './rate-limiters.ts';

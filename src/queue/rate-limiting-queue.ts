@@ -1,4 +1,4 @@
-import { realClock } from '../clock/clock.ts';
+import { realClock } from '../clock/index.ts';
 import { RETRY_BASE_DELAY_MS } from './defaults.ts';
 import { DelayingQueue, type DelayingQueueOptions, type DelayingWorkQueue } from './delaying-queue.ts';
 import type { DrainOptions, GetResult } from './queue.ts';

@@ -1,10 +1,9 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { withAuthenticationAndAuthorization } from './authentication-authorization-filter.ts';
 import type { Authentication } from './token-review-authenticator.ts';
+import { captureLogs } from '../testing/index.ts';
 
 const PROMETHEUS = {
   username: 'system:serviceaccount:monitoring:prometheus',
@@ -26,16 +25,7 @@ afterEach(() => {
 });
 
 async function serve(authorizeError?: Error) {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs();
   const asked: string[] = [];
   const inner: RequestListener = (_req, res) => res.writeHead(200).end('metrics\n');
   const server = createServer(

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/index.ts';
+import { FakeClock } from '../testing/index.ts';
 import { CertificateWatcher } from './certificate-watcher.ts';
 import { generateSelfSignedCertKey, type CertKeyPair } from './self-signed-certificate.ts';
 

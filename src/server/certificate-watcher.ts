@@ -3,7 +3,7 @@ import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../clock/index.ts';
-import { perRegistry } from '../metrics/per-registry.ts';
+import { perRegistry } from '../metrics/index.ts';
 import { CERTIFICATE_POLL_INTERVAL_MS } from './defaults.ts';
 import type { CertKeyPair } from './self-signed-certificate.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../clock/index.ts';
+import { FakeClock } from '../testing/index.ts';
 import { ExpiringCache } from './expiring-cache.ts';
 
 describe('ExpiringCache', () => {

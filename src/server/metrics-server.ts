@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock/index.ts';
-import { UsageError } from '../config/flags.ts';
+import { UsageError } from '../config/index.ts';
 import { withAuthenticationAndAuthorization } from './authentication-authorization-filter.ts';
 import { CertificateWatcher } from './certificate-watcher.ts';
 import { CERTIFICATE_FILE, KEY_FILE } from './defaults.ts';

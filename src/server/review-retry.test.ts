@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, TransportError } from '../client/index.ts';
-import { FakeClock } from '../clock/index.ts';
+import { FakeClock } from '../testing/index.ts';
 import { isRetriableReviewError, withReviewRetry } from './review-retry.ts';
 
 /** Runs withReviewRetry with attempts failing with `errors` in turn; what it slept and how it ended. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../client/index.ts';
-import { FakeClock } from '../clock/index.ts';
-import { FakeReviewClient, type PostedReview } from './fake-review-client.ts';
+import { FakeClock, FakeReviewClient, type PostedReview } from '../testing/index.ts';
 import {
   SUBJECT_ACCESS_REVIEWS_PATH,
   SubjectAccessReviewAuthorizer,

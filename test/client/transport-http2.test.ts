@@ -7,19 +7,16 @@ import { dirname, join } from 'node:path';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it, inject } from 'vitest';
-import { credentialsFor, pemOf } from '../../src/client/credentials.ts';
-import { TransportError } from '../../src/client/errors.ts';
-import { HttpRestClient } from '../../src/client/rest-client.ts';
-import { KubeTransport } from '../../src/client/transport.ts';
-import type { WatchEvent } from '../../src/client/watch-stream.ts';
 import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  adminRestConfig,
-} from '../helpers/cluster.ts';
-import { captureLogs } from '../helpers/logs.ts';
+  credentialsFor,
+  pemOf,
+  TransportError,
+  HttpRestClient,
+  KubeTransport,
+  type WatchEvent,
+} from '../../src/client/index.ts';
+import { adminKubeConfig, createNamespace, podManifest, adminRestConfig } from '../helpers/cluster.ts';
+import { eventually, captureLogs } from '../../src/testing/index.ts';
 
 /** Small enough to act within a test, large enough that a busy 2-core machine does not miss a PING. */
 const HEALTH = { readIdleMs: 500, pingTimeoutMs: 500 };

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { loadRestConfig } from '../../src/clientcmd/index.ts';
-import { captureLogs } from '../helpers/logs.ts';
 import { bothIdentities } from './parity.ts';
+import { captureLogs } from '../../src/testing/index.ts';
 
 const CERT_PLUGIN = join(import.meta.dirname, 'fixtures', 'cert-plugin.ts');
 

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { COMPONENTS, type ControlPlaneState } from '../../hack/cluster/control-plane.ts';
 import { isAlive } from '../../hack/cluster/process.ts';
-import { eventually } from '../helpers/cluster.ts';
 import { commandLine, processGroupMembers } from '../helpers/processes.ts';
 import { tiedToParent } from '../helpers/tied.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const fixture = fileURLToPath(new URL('./fixtures/hold-control-plane.ts', import.meta.url));
 

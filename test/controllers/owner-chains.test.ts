@@ -11,8 +11,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
-import { eventually, podManifest } from '../helpers/cluster.ts';
-import type { LogLine } from '../helpers/logs.ts';
+import { podManifest } from '../helpers/cluster.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import {
   createCustom,
@@ -23,6 +22,7 @@ import {
   type Owned,
 } from '../helpers/owners.ts';
 import { lastReported, sample, type ReportedWorkload } from '../helpers/reports.ts';
+import { eventually, type LogLine } from '../../src/testing/index.ts';
 
 const WIDGET: CustomKind = { group: 'alpha.example.com', kind: 'Widget' };
 const GADGET: CustomKind = { group: 'beta.example.com', kind: 'Gadget' };

@@ -9,22 +9,24 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
 import { HttpRestClient } from '../../src/client/index.ts';
-import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
+import {
+  PodSyncController,
+  OWNER_UID_INDEX,
+  ownerView,
+  controllerUid,
+} from '../../src/controllers/pod-sync/index.ts';
 import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
-import { OWNER_UID_INDEX } from '../../src/controllers/pod-sync/owner-caches.ts';
-import { ownerView } from '../../src/controllers/pod-sync/owner-view.ts';
-import { controllerUid } from '../../src/controllers/pod-sync/workload.ts';
 import {
   REPLICASETS,
   SharedInformerFactory,
   type InformerOptions,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, restConfigOf } from '../helpers/cluster.ts';
-import { captureLogs } from '../helpers/logs.ts';
+import { restConfigOf } from '../helpers/cluster.ts';
 import { ownerRef } from '../helpers/owners.ts';
 import { lastReported } from '../helpers/reports.ts';
 import { collectGarbage, inParallel, InstrumentedClient } from '../informers/helpers.ts';
+import { eventually, captureLogs } from '../../src/testing/index.ts';
 
 const OWNERS = 2_000;
 const TEMPLATE = {

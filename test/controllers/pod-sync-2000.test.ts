@@ -1,21 +1,15 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { realClock } from '../../src/clock/clock.ts';
+import { realClock } from '../../src/clock/index.ts';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
 import { apiConfiguration } from '../helpers/api-configuration.ts';
-import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
+import { PodSyncController } from '../../src/controllers/pod-sync/index.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  restConfigOf,
-} from '../helpers/cluster.ts';
-import { captureLogs } from '../helpers/logs.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { inParallel } from '../informers/helpers.ts';
+import { eventually, captureLogs } from '../../src/testing/index.ts';
 
 const COUNT = 2_000;
 

@@ -1,23 +1,13 @@
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
-import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
-import { realClock } from '../../src/clock/clock.ts';
-import { HttpRestClient, type RestClient } from '../../src/client/index.ts';
-import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
-import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
-import { SharedInformerFactory } from '../../src/informers/index.ts';
-import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  restConfigOf,
-} from '../helpers/cluster.ts';
-import { captureLogs, type LogLine } from '../helpers/logs.ts';
+import { realClock } from '../../src/clock/index.ts';
+import type { RestClient } from '../../src/client/index.ts';
+import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
+import { runPodSync } from '../helpers/pod-sync.ts';
 import { runningStatus, setPodStatus } from '../helpers/pods.ts';
 import { deployment, podsOf, rolledOut } from '../helpers/workloads.ts';
+import { eventually, type LogLine } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -50,39 +40,9 @@ async function startPodSync(
   namespace: string,
   options: { baseDelayMs?: number; wrap?: (c: RestClient) => RestClient; kc?: KubeConfig } = {},
 ) {
-  const client = HttpRestClient.fromConfig(restConfigOf(options.kc ?? kc));
-  const registry = new Registry();
-  const { logger, lines } = captureLogs();
-  const factory = new SharedInformerFactory({
-    client: options.wrap ? options.wrap(client) : client,
-    logger,
-    registry,
-  });
-  const podSync = new PodSyncController({
-    factory,
-    restMapper: new DynamicRESTMapper({ discovery: new DiscoveryClient(client) }),
-    namespace,
-    logger,
-    registry,
-    rateLimiter: defaultControllerRateLimiter({ baseDelayMs: options.baseDelayMs ?? 100 }),
-  });
-  const stop = new AbortController();
-  factory.start(stop.signal);
-  const running = podSync.run(stop.signal);
-  stops.push(async () => {
-    stop.abort();
-    await running;
-    await factory.shutdown();
-    await client.close();
-  });
-  await eventually(async () =>
-    Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
-  );
-  const metric = async (name: string, labels: Record<string, string> = {}) => {
-    const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-    return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
-  };
-  return { lines, metric, podSync };
+  const sync = await runPodSync(options.kc ?? kc, { ...options, namespace, logLevel: 'debug' });
+  stops.push(() => sync.stop());
+  return sync;
 }
 
 const byEvent = (lines: LogLine[], event: string, name?: string) =>

@@ -17,13 +17,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  serviceAccountToken,
-} from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest, serviceAccountToken } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectl, kubectlOk } from '../helpers/kubectl.ts';
 import { scrapeMetrics } from '../helpers/metrics.ts';
@@ -45,6 +39,7 @@ import {
   type Source,
 } from './manifests.ts';
 import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 /** "namespace/pod-sync-system", "deployment.apps/pod-sync-operator", ... as kubectl names them. */
 function kubectlName(o: Manifest): string {

@@ -5,10 +5,9 @@
 // warning names the RBAC rule it needs, and the replica is ready (an owner cache never holds readiness);
 // without a review rule, a scrape of the secure /metrics is answered 500.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually, serviceAccountToken } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, serviceAccountToken } from '../helpers/cluster.ts';
 import { inClusterAs } from '../helpers/in-cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
-import type { LogLine } from '../helpers/logs.ts';
 import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { chainThrough } from '../helpers/owners.ts';
@@ -24,6 +23,7 @@ import {
   type RuleRef,
 } from './manifests.ts';
 import { awaitPermissions, permissions, rulesReview } from './permissions.ts';
+import { eventually, type LogLine } from '../../src/testing/index.ts';
 
 /** The test control plane's admin user (hack/cluster/control-plane.ts), whose token scrapes here. */
 const ADMIN_USER = 'pod-sync-admin';

@@ -12,9 +12,8 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { parseCommandLine } from '../../src/config/flags.ts';
-import { FLAGS } from '../../src/config/settings.ts';
-import { DEPLOYED_OLD_SPACE_PERCENTAGE } from '../../src/memory/defaults.ts';
+import { parseCommandLine, FLAGS } from '../../src/config/index.ts';
+import { DEPLOYED_OLD_SPACE_PERCENTAGE } from '../../src/memory/index.ts';
 import { createNamespace } from '../helpers/cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';

@@ -77,7 +77,7 @@ describe('the packed package, installed with production dependencies only', () =
     installed = join(root, 'node_modules', pkg.name);
   }, 360_000);
 
-  it('packs dist/ and package.json only, without tests', () => {
+  it('packs dist/ and package.json only, without tests or test doubles', () => {
     const paths = packed.files.map((f) => f.path);
     expect(paths).toContain('dist/main.js');
     expect(paths).toContain('package.json');
@@ -85,6 +85,8 @@ describe('the packed package, installed with production dependencies only', () =
       paths.filter((p) => !p.startsWith('dist/') && !/^(package\.json|README\.md|LICENSE)$/.test(p)),
     ).toEqual([]);
     expect(paths.filter((p) => /\.test\.(js|ts)$/.test(p))).toEqual([]);
+    // src/testing (FakeClock, FakeRestClient, ...) is left out of the build, and no product module imports it.
+    expect(paths.filter((p) => /^dist\/testing\/|fake/i.test(p))).toEqual([]);
   });
 
   it('installs its dependencies and none of its development ones', async () => {

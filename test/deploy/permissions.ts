@@ -1,7 +1,8 @@
 // What an identity may do, as the API server's authorizer says (SelfSubjectRulesReview), flattened to one
 // string per (verb, resource, name) so that two rule lists compare however their rules are grouped.
 import { AuthorizationV1Api, type V1PolicyRule, type V1ResourceRule } from '@kubernetes/client-node';
-import { eventually, kubeConfigWithToken } from '../helpers/cluster.ts';
+import { kubeConfigWithToken } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 /** "list pods", "get leases.coordination.k8s.io/pod-sync-operator", "create selfsubjectreviews.authentication.k8s.io". */
 export function permissions(rules: readonly (V1PolicyRule | V1ResourceRule)[]): Set<string> {

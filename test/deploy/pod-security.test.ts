@@ -3,8 +3,9 @@
 // in the ReplicaSet's ReplicaFailure condition.
 import { AppsV1Api, CoreV1Api, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { DEPLOY_NAMESPACE, SERVICE_ACCOUNT, deployObjects, deploymentOf, only } from './manifests.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 async function restrictedNamespace(): Promise<string> {
   const namespace = await createNamespace('pss');

@@ -8,11 +8,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it, inject } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
-import { adminToken, scrapeMetrics } from '../helpers/metrics.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
+import { adminToken, metricsText } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { containerProcess, localArgs, operatorContainer } from './container.ts';
 import { REPO, deployObjects, deploymentOf } from './manifests.ts';
+import { eventually, metricSum } from '../../src/testing/index.ts';
 
 const PODS = 2_000;
 /** Deployments, of PODS / OWNERS replicas each. */
@@ -61,15 +62,6 @@ function statusKb(pid: number, field: string): number {
     .split('\n')
     .find((l) => l.startsWith(`${field}:`));
   return Number(/(\d+) kB/.exec(line ?? '')?.[1] ?? NaN);
-}
-
-async function metric(url: string, name: string): Promise<number> {
-  // Over HTTPS with a token, as the Deployment serves it (--metrics-secure).
-  const text = (await scrapeMetrics(url, { token: adminToken() })).body;
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
 const running: OperatorProcess[] = [];
@@ -128,12 +120,15 @@ describe(`the Deployment's resources at ${String(PODS)} pods`, () => {
     );
     running.push(op);
     const { metrics } = await op.addresses();
-    const url = `${metrics}/metrics`;
     await eventually(
-      async () =>
-        (await metric(url, 'pod_sync_pods')) === PODS &&
-        (await metric(url, 'controller_runtime_reconcile_total{controller="pod-sync",result="success"}')) >=
-          PODS,
+      async () => {
+        const text = await metricsText(metrics, { token: adminToken() });
+        const reconciled = { controller: 'pod-sync', result: 'success' };
+        return (
+          metricSum(text, 'pod_sync_pods') === PODS &&
+          metricSum(text, 'controller_runtime_reconcile_total', reconciled) >= PODS
+        );
+      },
       180_000,
       500,
     );
@@ -142,7 +137,8 @@ describe(`the Deployment's resources at ${String(PODS)} pods`, () => {
     const pid = op.child.pid ?? 0;
     const rss = mib(statusKb(pid, 'VmRSS'));
     const peak = mib(statusKb(pid, 'VmHWM'));
-    const heap = (await metric(url, 'nodejs_heap_size_used_bytes')) / 2 ** 20;
+    const heap =
+      metricSum(await metricsText(metrics, { token: adminToken() }), 'nodejs_heap_size_used_bytes') / 2 ** 20;
     const { requests = {}, limits = {} } = operatorContainer(deployment).resources ?? {};
     const request = Number(/^(\d+)Mi$/.exec(requests.memory ?? '')?.[1]);
     const limit = Number(/^(\d+)Mi$/.exec(limits.memory ?? '')?.[1]);

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
-import { FakeClock } from '../../src/clock/fake-clock.ts';
+import { FakeClock } from '../../src/testing/index.ts';
 import {
   DiscoveryClient,
   DynamicRESTMapper,

@@ -6,7 +6,7 @@ import {
   type Configuration,
   type RequestContext,
 } from '@kubernetes/client-node';
-import type { KubeTransport } from '../../src/client/transport.ts';
+import type { KubeTransport } from '../../src/client/index.ts';
 
 /**
  * A configuration for client-node's generated APIs (`new CoreV1Api(apiConfiguration(transport))`)

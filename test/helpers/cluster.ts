@@ -7,6 +7,7 @@ import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import type { RestConfig } from '../../src/client/index.ts';
 import { clientConfig, decodeKubeconfig, loadRestConfig } from '../../src/clientcmd/index.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -90,19 +91,6 @@ export async function serviceAccountToken(
   const token = request.status?.token;
   if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token`);
   return token;
-}
-
-/** Polls fn until it returns true or the timeout passes; for state that converges (RBAC, caches). */
-export async function eventually(
-  fn: () => Promise<boolean>,
-  timeoutMs = 10_000,
-  stepMs = 100,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, stepMs));
-  }
 }
 
 /**

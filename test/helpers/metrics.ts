@@ -55,6 +55,13 @@ export function scrapeMetrics(metricsUrl: string, options: ScrapeOptions = {}): 
   });
 }
 
+/** The text of <metricsUrl>/metrics (see scrapeMetrics); rejects unless it answered 200. */
+export async function metricsText(metricsUrl: string, options: ScrapeOptions = {}): Promise<string> {
+  const scrape = await scrapeMetrics(metricsUrl, options);
+  if (scrape.status !== 200) throw new Error(`GET ${metricsUrl}/metrics answered ${String(scrape.status)}`);
+  return scrape.body;
+}
+
 /** The test control plane's admin token (system:masters: allowed everything, /metrics included). */
 export function adminToken(): string {
   const token = adminKubeConfig().getCurrentUser()?.token;

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
-import type { LogLine } from './logs.ts';
 import { tiedToParent } from './tied.ts';
+import { type LogLine } from '../../src/testing/index.ts';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'main.ts');
 

@@ -9,7 +9,7 @@ import {
   type KubeConfig,
   type V1OwnerReference,
 } from '@kubernetes/client-node';
-import { eventually } from './cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 import {
   cronJob,
   daemonSet,

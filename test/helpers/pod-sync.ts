@@ -2,31 +2,41 @@
 // read back from its log lines: the view that tests compare with the API server's.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { HttpRestClient } from '../../src/client/index.ts';
-import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
+import { HttpRestClient, type RestClient } from '../../src/client/index.ts';
+import { PodSyncController } from '../../src/controllers/pod-sync/index.ts';
 import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
 import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
-import { eventually, restConfigOf } from './cluster.ts';
-import { captureLogs, type LogLine } from './logs.ts';
+import { captureLogs, eventually, metricSum, type LogLine } from '../../src/testing/index.ts';
+import { restConfigOf } from './cluster.ts';
 
 export interface RunningPodSync {
   lines: LogLine[];
   podSync: PodSyncController;
   /** A metric's value, summed over the series whose labels match. */
-  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  metric: (name: string, labels?: Record<string, string>) => Promise<number>;
   stop(): Promise<void>;
 }
 
 /** Starts informers and the pod sync controller as main.ts does, and waits for the caches to sync. */
 export async function runPodSync(
   kc: KubeConfig,
-  options: { namespace?: string; baseDelayMs?: number } = {},
+  options: {
+    namespace?: string;
+    baseDelayMs?: number;
+    /** Wraps the informers' client, e.g. to delay some watches. */
+    wrap?: (client: RestClient) => RestClient;
+    logLevel?: string;
+  } = {},
 ): Promise<RunningPodSync> {
   const client = HttpRestClient.fromConfig(restConfigOf(kc));
   const registry = new Registry();
-  const { logger, lines } = captureLogs('info');
-  const factory = new SharedInformerFactory({ client, logger, registry });
+  const { logger, lines } = captureLogs(options.logLevel ?? 'info');
+  const factory = new SharedInformerFactory({
+    client: options.wrap ? options.wrap(client) : client,
+    logger,
+    registry,
+  });
   const scope = options.namespace ? { namespace: options.namespace } : {};
   const podSync = new PodSyncController({
     factory,
@@ -46,12 +56,7 @@ export async function runPodSync(
   return {
     lines,
     podSync,
-    async metric(name, labels = {}) {
-      const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
-      return values
-        .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
-        .reduce((sum, v) => sum + v.value, 0);
-    },
+    metric: async (name, labels = {}) => metricSum(await registry.metrics(), name, labels),
     async stop() {
       stop.abort();
       await running;

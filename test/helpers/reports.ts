@@ -1,6 +1,6 @@
+import { type LogLine } from '../../src/testing/index.ts';
 // What the operator reported about each pod, read back from its log lines and its /metrics, so that
 // tests compare it with what the API server holds.
-import type { LogLine } from './logs.ts';
 
 /** The workload a report line carries; `unresolved` when the walk stopped at an owner not in the cache. */
 export interface ReportedWorkload {

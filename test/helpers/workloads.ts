@@ -13,7 +13,7 @@ import type {
   V1ReplicationController,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { eventually } from './cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 export function podSpec(extra: Partial<V1PodSpec> = {}): V1PodSpec {
   return {

@@ -2,14 +2,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  restConfigOf,
-} from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { InstrumentedClient } from './helpers.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 describe('watch bookmarks', () => {
   it('advance lastSyncResourceVersion with no object event and no relist', async () => {
@@ -22,7 +17,7 @@ describe('watch bookmarks', () => {
     const factory = new SharedInformerFactory({
       client,
       namespace: watched,
-      timings: { minWatchTimeoutSeconds: 5 },
+      reflector: { minWatchTimeoutSeconds: 5 },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const events: string[] = [];

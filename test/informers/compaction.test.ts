@@ -10,8 +10,9 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 // A control plane of this file's own, with the watch cache off: a watch from a compacted
 // resourceVersion then reaches etcd and fails with 410, instead of being served from the cache.
@@ -43,7 +44,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
       client,
       namespace,
       registry,
-      timings: { backoff: { initialMs: 100, maxMs: 500 } },
+      reflector: { backoff: { initialMs: 100, maxMs: 500 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const events: string[] = [];

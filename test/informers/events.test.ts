@@ -12,13 +12,8 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import {
-  adminKubeConfig,
-  createNamespace,
-  eventually,
-  podManifest,
-  restConfigOf,
-} from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 interface Pod extends KubeObject {
   spec?: { containers?: { name: string }[] };

@@ -1,9 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { TransportError } from '../../src/client/errors.ts';
-import type { ObjectList, Query, RequestOptions, RestClient } from '../../src/client/rest-client.ts';
-import type { WatchEvent } from '../../src/client/watch-stream.ts';
+import {
+  TransportError,
+  type ObjectList,
+  type Query,
+  type RequestOptions,
+  type RestClient,
+  type WatchEvent,
+} from '../../src/client/index.ts';
 import type { KubeObject, SharedInformer } from '../../src/informers/index.ts';
 
 const PARTITIONED = new Error('test partition');

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
-import { eventually, restConfigOf } from '../helpers/cluster.ts';
+import { restConfigOf } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const pod = (name: string, resourceVersion: string) => ({
   apiVersion: 'v1',
@@ -93,7 +94,7 @@ describe('a malformed watch line', () => {
     const factory = new SharedInformerFactory({
       client,
       logger,
-      timings: { backoff: { initialMs: 50, maxMs: 200 } },
+      reflector: { backoff: { initialMs: 50, maxMs: 200 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS, { namespace: 'ns' });
     const events: string[] = [];

@@ -39,7 +39,7 @@ describe('the initial list of 2,000 pods', () => {
     'is %s and delivers every pod exactly once as an initial add',
     async (_how, watchList) => {
       const client = new InstrumentedClient(rest);
-      const factory = new SharedInformerFactory({ client, namespace, timings: { watchList } });
+      const factory = new SharedInformerFactory({ client, namespace, reflector: { watchList } });
       const pods = factory.informerFor<KubeObject>(PODS);
       const adds = new Map<string, number>();
       let notInitial = 0;

@@ -9,8 +9,9 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { eventually, podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 /**
  * Creates and deletes pods until stopped, ignoring failures while the API server is down. Names are
@@ -71,7 +72,7 @@ describe('a pod informer across an API-server restart', () => {
     const factory = new SharedInformerFactory({
       client,
       namespace,
-      timings: { backoff: { initialMs: 200, maxMs: 2_000 } },
+      reflector: { backoff: { initialMs: 200, maxMs: 2_000 } },
     });
     const pods = factory.informerFor<KubeObject>(PODS);
     const adds = new Map<string, number>();

@@ -12,23 +12,19 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { CoreV1Api, FlowcontrolApiserverV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { credentialsFor } from '../../src/client/credentials.ts';
-import { HttpRestClient } from '../../src/client/rest-client.ts';
-import { KubeTransport } from '../../src/client/transport.ts';
-import { SharedInformerFactory } from '../../src/informers/index.ts';
-import { PODS } from '../../src/informers/types.ts';
+import { credentialsFor, HttpRestClient, KubeTransport } from '../../src/client/index.ts';
+import { SharedInformerFactory, PODS } from '../../src/informers/index.ts';
 import {
   adminKubeConfig,
   adminRestConfig,
   createNamespace,
-  eventually,
   kubeConfigWithToken,
   restConfigOf,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
-import { captureLogs } from '../helpers/logs.ts';
 import { InstrumentedClient } from './helpers.ts';
+import { eventually, captureLogs } from '../../src/testing/index.ts';
 
 /** Long enough to tell from the reflector's first backoff (0.8 to 1.6 s) and from a fallback (ms). */
 const RETRY_AFTER_SECONDS = 3;

@@ -12,7 +12,8 @@ import {
   type LeaderElectionResult,
   type StopReason,
 } from '../../src/leaderelection/index.ts';
-import { adminKubeConfig, adminRestConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, adminRestConfig, createNamespace } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const TIMINGS = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
 /** Longest wait between acquire attempts: retryPeriod × (1 + 1.2). */

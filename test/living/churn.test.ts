@@ -5,9 +5,10 @@ import { randomInt } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
-import { createNamespace, eventually } from '../helpers/cluster.ts';
+import { createNamespace } from '../helpers/cluster.ts';
 import { latestByKey, reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { deployment, statefulSet } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const CHURN_MS = 45_000;
 const QUIET_TIMEOUT_MS = 50_000;

@@ -1,9 +1,10 @@
 // A CronJob's Job pods, made by the CronJob and Job controllers and completed by kwok.
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { cronJob } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

@@ -2,9 +2,10 @@
 // ReplicaSet controller makes and deletes pods, the scheduler binds them and kwok runs them.
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { reportsByUid, runPodSync, type PodReport, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { deployment, rolledOut } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

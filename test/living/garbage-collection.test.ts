@@ -2,9 +2,10 @@
 // report every pod they remove and keep nothing of them.
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { deployment, rolledOut, statefulSet, statefulSetReady } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fakeNode, NODE_NOT_READY_LABEL, nodeSchedulable } from '../../hack/cluster/kwok.ts';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { deployment, rolledOut } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

@@ -1,9 +1,10 @@
 // A StatefulSet pod deleted by hand is made again by its controller under the same name, with a new uid.
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace } from '../helpers/cluster.ts';
 import { reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { isReady, statefulSet, statefulSetReady } from '../helpers/workloads.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

@@ -11,13 +11,14 @@ import { describe, expect, inject, it } from 'vitest';
 import {
   adminKubeConfig,
   createNamespace,
-  eventually,
   kubeConfigWithToken,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 import { clusterCaPem } from '../helpers/in-cluster.ts';
-import { isLeading, isSyncOf, metricSum, metricValue, scrape, settingsFor, useOperators } from './harness.ts';
+import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
 
 const TIMING_FLAGS = [
   '--leader-election-lease-duration=4s',
@@ -120,7 +121,7 @@ async function survivesRevocation(opts: {
 
   const { metrics } = await op.addresses();
   await eventually(
-    async () => metricSum(await scrape(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
+    async () => metricSum(await metricsText(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
     15_000,
   );
   await eventually(async () => {
@@ -130,7 +131,7 @@ async function survivesRevocation(opts: {
   const renewed = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
   expect(renewed.spec?.holderIdentity).toBe(leading.identity);
   expect(renewed.spec?.leaseTransitions).toBe(lease.spec?.leaseTransitions);
-  expect(metricValue(await scrape(metrics), 'leader_election_master_status')).toBe(1);
+  expect(metricValue(await metricsText(metrics), 'leader_election_master_status')).toBe(1);
 
   await core.createNamespacedPod({ namespace, body: podManifest('after') });
   await op.waitFor(isSyncOf('after'));

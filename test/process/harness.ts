@@ -1,10 +1,9 @@
 // Shared pieces of the process tests: operators that afterEach always kills, exit times, metric values,
 // timed probe requests and log-line waits across several replicas.
 import { afterEach } from 'vitest';
-import { parseCommandLine } from '../../src/config/flags.ts';
-import type { Settings } from '../../src/config/settings.ts';
-import type { LogLine } from '../helpers/logs.ts';
+import { parseCommandLine, type Settings } from '../../src/config/index.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { type LogLine } from '../../src/testing/index.ts';
 
 export interface Replica extends OperatorProcess {
   /** Resolves with Date.now() at the moment the process exited. */
@@ -84,41 +83,6 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The samples of one metric in Prometheus text format whose labels include `labels`. */
-function samples(text: string, name: string, labels: Record<string, string>): number[] {
-  const values: number[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map<string, string>();
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      have.set(l[1] ?? '', l[2] ?? '');
-    }
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) values.push(Number(m[3]));
-  }
-  return values;
-}
-
-/** The first sample of a metric whose labels include `labels`, or undefined. */
-export function metricValue(
-  text: string,
-  name: string,
-  labels: Record<string, string> = {},
-): number | undefined {
-  return samples(text, name, labels)[0];
-}
-
-/** The sum of a metric's samples whose labels include `labels` (0 when there are none). */
-export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
-  return samples(text, name, labels).reduce((a, b) => a + b, 0);
-}
-
-export async function scrape(metricsUrl: string): Promise<string> {
-  const res = await fetch(`${metricsUrl}/metrics`);
-  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
-  return res.text();
 }
 
 /** A GET with its latency; never throws (a failed request has status 0). */

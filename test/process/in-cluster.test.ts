@@ -7,17 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { OWNER_RESOURCES } from '../../src/controllers/pod-sync/defaults.ts';
-import { parseGroupResource } from '../../src/controllers/pod-sync/owner-resources.ts';
+import { OWNER_RESOURCES, parseGroupResource } from '../../src/controllers/pod-sync/index.ts';
 import {
   adminKubeConfig,
   createNamespace,
-  eventually,
   kubeConfigWithToken,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
-import { isLeading, isSyncOf, metricSum, metricValue, scrape, settingsFor, useOperators } from './harness.ts';
+import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
 
 const TIMING_FLAGS = [
   '--leader-election-lease-duration=4s',
@@ -169,7 +169,7 @@ describe('in a pod (in-cluster configuration)', () => {
     // client read the file again at once, not at its next 60 s re-read.
     const { metrics } = await op.addresses();
     await eventually(
-      async () => metricSum(await scrape(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
+      async () => metricSum(await metricsText(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
       15_000,
     );
     await eventually(async () => {
@@ -181,7 +181,7 @@ describe('in a pod (in-cluster configuration)', () => {
     expect(new Date(renewed.spec?.renewTime ?? 0).getTime() - Number(started.time)).toBeLessThan(60_000);
     expect(renewed.spec?.holderIdentity).toBe(leading.identity);
     expect(renewed.spec?.leaseTransitions).toBe(lease.spec?.leaseTransitions);
-    const afterRenewal = await scrape(metrics);
+    const afterRenewal = await metricsText(metrics);
     expect(metricValue(afterRenewal, 'leader_election_master_status')).toBe(1);
     // 401s stopped: the number seen now is the number seen from here on.
     const unauthorized = metricSum(afterRenewal, 'rest_client_requests_total', { code: '401' });
@@ -195,7 +195,7 @@ describe('in a pod (in-cluster configuration)', () => {
       const later = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
       return new Date(later.spec?.renewTime ?? 0).getTime() > renewTime + 4 * timings.retryPeriodMs;
     }, 15_000);
-    expect(metricSum(await scrape(metrics), 'rest_client_requests_total', { code: '401' })).toBe(
+    expect(metricSum(await metricsText(metrics), 'rest_client_requests_total', { code: '401' })).toBe(
       unauthorized,
     );
     expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);

@@ -3,14 +3,12 @@
 // leader whose Lease is overwritten stops and exits 1.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
-import { JITTER_FACTOR } from '../../src/leaderelection/defaults.ts';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import { JITTER_FACTOR } from '../../src/leaderelection/index.ts';
+import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
 import {
   firstToLog,
   isLeading,
   isSyncOf,
-  metricValue,
-  scrape,
   settingsFor,
   syncLines,
   timedGet,
@@ -18,6 +16,8 @@ import {
   within,
   type Replica,
 } from './harness.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { eventually, metricValue } from '../../src/testing/index.ts';
 
 const TIMING_FLAGS = [
   '--leader-election-lease-duration=4s',
@@ -89,7 +89,7 @@ async function createPods(namespace: string, names: string[]): Promise<void> {
 
 /** Pods in a replica's cache, by its pod_sync_pods gauge (all phases). */
 async function cachedPods(metricsUrl: string): Promise<number> {
-  const text = await scrape(metricsUrl);
+  const text = await metricsText(metricsUrl);
   return [...text.matchAll(/^pod_sync_pods\{phase="[^"]*"\} (\d+)$/gm)].reduce(
     (sum, m) => sum + Number(m[1]),
     0,
@@ -132,11 +132,11 @@ describe('three replicas with leader election', () => {
     ).toEqual(names);
 
     const lease = `${namespace}/${LEASE_NAME}`;
-    const leaderText = await scrape((await leader.addresses()).metrics);
+    const leaderText = await metricsText((await leader.addresses()).metrics);
     expect(leaderText).toContain(`leader_election_master_status{name="${lease}"} 1`);
     for (const standby of standbys) {
       const { metrics, probes } = await standby.addresses();
-      expect(await scrape(metrics)).toContain(`leader_election_master_status{name="${lease}"} 0`);
+      expect(await metricsText(metrics)).toContain(`leader_election_master_status{name="${lease}"} 0`);
       const ready = await timedGet(`${probes}/readyz`);
       expect(ready.status).toBe(200);
       expect((await timedGet(`${probes}/healthz`)).status).toBe(200);

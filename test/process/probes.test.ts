@@ -12,7 +12,9 @@ import { apiConfiguration } from '../helpers/api-configuration.ts';
 import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { tiedToParent } from '../helpers/tied.ts';
 import { inParallel } from '../informers/helpers.ts';
-import { metricValue, scrape, useOperators, within } from './harness.ts';
+import { useOperators, within } from './harness.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { metricValue } from '../../src/testing/index.ts';
 
 const PODS = 500;
 const CREATE_CONCURRENCY = 20;
@@ -84,7 +86,9 @@ describe('probes under load', () => {
       );
       // Every pod synced: the burst is over.
       const deadline = Date.now() + 60_000;
-      while (metricValue(await scrape(metrics), 'pod_sync_transitions_total', { type: 'added' }) !== PODS) {
+      while (
+        metricValue(await metricsText(metrics), 'pod_sync_transitions_total', { type: 'added' }) !== PODS
+      ) {
         if (Date.now() > deadline) throw new Error(`${PODS} pods not synced within 60 s`);
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

@@ -5,8 +5,8 @@
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
-import type { LogLine } from '../helpers/logs.ts';
 import { firstToLog, isLeading, isSyncOf, settingsFor, useOperators, within } from './harness.ts';
+import { type LogLine } from '../../src/testing/index.ts';
 
 const TIMING_FLAGS = [
   '--leader-election-lease-duration=4s',

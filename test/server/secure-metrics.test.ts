@@ -25,10 +25,10 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlPlane } from '../../hack/cluster/control-plane.ts';
 import { renderKubeconfig } from '../../hack/cluster/kubeconfig.ts';
-import { generateSelfSignedCertKey, type CertKeyPair } from '../../src/server/self-signed-certificate.ts';
-import { eventually } from '../helpers/cluster.ts';
+import { generateSelfSignedCertKey, type CertKeyPair } from '../../src/server/index.ts';
 import { scrapeMetrics } from '../helpers/metrics.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
 const NAMESPACE = 'metrics-test';

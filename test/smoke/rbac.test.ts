@@ -2,11 +2,11 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   createNamespace,
-  eventually,
   kubeConfigWithToken,
   adminKubeConfig,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 async function listStatus(core: CoreV1Api, namespace: string): Promise<number> {
   try {

@@ -1,6 +1,7 @@
 import { CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { adminKubeConfig, createNamespace, eventually, podManifest } from '../helpers/cluster.ts';
+import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
+import { eventually } from '../../src/testing/index.ts';
 
 describe('a watch on the real API server', () => {
   it('sees ADDED, MODIFIED and DELETED for a pod', async () => {

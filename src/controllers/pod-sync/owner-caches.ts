@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
-import { ApiError, isDenied } from '../../client/errors.ts';
-import { realClock, type Clock, type TimerHandle } from '../../clock/clock.ts';
+import { ApiError, isDenied } from '../../client/index.ts';
+import { realClock, type Clock, type TimerHandle } from '../../clock/index.ts';
 import {
   formatGroupKind,
   NoKindMatchError,
@@ -9,10 +9,13 @@ import {
   type GroupKind,
   type RESTMapping,
 } from '../../discovery/index.ts';
-import { CACHE_SYNC_POLL_MS } from '../../informers/defaults.ts';
-import type { SharedInformerFactory } from '../../informers/factory.ts';
-import type { SharedInformer } from '../../informers/shared-informer.ts';
-import { isTombstone, type KubeObject } from '../../informers/types.ts';
+import {
+  CACHE_SYNC_POLL_MS,
+  type SharedInformerFactory,
+  type SharedInformer,
+  isTombstone,
+  type KubeObject,
+} from '../../informers/index.ts';
 import { KIND_RETRY_INITIAL_MS, KIND_RETRY_MAX_MS } from './defaults.ts';
 import { formatGroupResource, parseGroupResource } from './owner-resources.ts';
 import { ownerView } from './owner-view.ts';

@@ -1,4 +1,4 @@
-import type { KubeObject, ObjectMeta } from '../../informers/types.ts';
+import type { KubeObject, ObjectMeta } from '../../informers/index.ts';
 import { INTERNED_STRINGS } from './defaults.ts';
 import { controllerOf } from './workload.ts';
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { parseGroupVersion } from '../../discovery/types.ts';
-import type { Store } from '../../informers/store.ts';
+import { parseGroupVersion } from '../../discovery/index.ts';
+import type { Store } from '../../informers/index.ts';
 import { podPhase, POD_PHASES, type Pod } from './pod.ts';
 import { TRANSITION_TYPES } from './transitions.ts';
 import type { Workload } from './workload.ts';

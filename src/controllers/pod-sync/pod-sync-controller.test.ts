@@ -1,9 +1,14 @@
-import { setImmediate as tick } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../client/errors.ts';
-import { FakeRestClient } from '../../client/index.ts';
-import { FakeClock } from '../../clock/fake-clock.ts';
+import { ApiError } from '../../client/index.ts';
+import {
+  FakeClock,
+  FakeRestClient,
+  captureLogs,
+  eventually,
+  metricValue,
+  type Labels,
+} from '../../testing/index.ts';
 import {
   formatGroupKind,
   NoKindMatchError,
@@ -11,7 +16,6 @@ import {
   type RESTMapping,
 } from '../../discovery/index.ts';
 import { SharedInformerFactory } from '../../informers/index.ts';
-import { captureLogs } from '../../../test/helpers/logs.ts';
 import { PodSyncController } from './pod-sync-controller.ts';
 import { OwnerNotCachedError } from './workload.ts';
 
@@ -100,11 +104,6 @@ function fakeMapper() {
   };
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await tick();
-  expect(condition()).toBe(true);
-}
-
 /** A pod sync controller over a fake API server whose lists `lists` answers by resource path. */
 function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: string[]) {
   const client = new FakeRestClient();
@@ -118,7 +117,7 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
   const factory = new SharedInformerFactory({
     client,
     logger,
-    timings: { backoff: { initialMs: 1, maxMs: 1 } },
+    reflector: { backoff: { initialMs: 1, maxMs: 1 } },
   });
   const mapper = fakeMapper();
   const podSync = new PodSyncController({
@@ -141,10 +140,7 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
     return keys;
   };
   const watch = (suffix: string) => client.watches.find((w) => w.path.endsWith(suffix));
-  const metric = async (name: string, labels: Record<string, string>) =>
-    (await registry.getSingleMetric(name)?.get())?.values.find((v) =>
-      Object.entries(labels).every(([k, val]) => v.labels[k] === val),
-    )?.value;
+  const metric = async (name: string, labels: Labels) => metricValue(await registry.metrics(), name, labels);
   return {
     client,
     lines,
@@ -164,7 +160,7 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
 describe('PodSyncController.sync', () => {
   it('reports a pod whose uid changed under the same key as recreated, then added', async () => {
     const h = harness({ '/api/v1/pods': [pod('uid-1', '5')] });
-    await until(() => h.podSync.hasSynced() && h.watch('/pods') !== undefined);
+    await eventually(() => h.podSync.hasSynced() && h.watch('/pods') !== undefined, 5_000, 1);
 
     h.podSync.sync('ns/p');
     expect(h.lines.filter((l) => l.event === 'added')).toMatchObject([
@@ -173,7 +169,7 @@ describe('PodSyncController.sync', () => {
 
     // A delete and a re-create that reach the cache as one update, as after a missed watch window.
     h.watch('/pods')?.push('MODIFIED', pod('uid-2', '11'));
-    await until(() => h.podSync.pods.store.get('ns/p')?.metadata?.uid === 'uid-2');
+    await eventually(() => h.podSync.pods.store.get('ns/p')?.metadata?.uid === 'uid-2', 5_000, 1);
     h.podSync.sync('ns/p');
 
     expect(h.lines.filter((l) => l.event === 'recreated')).toMatchObject([
@@ -189,7 +185,7 @@ describe('PodSyncController.sync', () => {
       '/api/v1/pods': [pod('uid-p', '5', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' })],
       '/apis/apps/v1/deployments': [meta('web', 'uid-web', '20')],
     });
-    await until(() => h.podSync.hasSynced());
+    await eventually(() => h.podSync.hasSynced(), 5_000, 1);
     await h.queued();
 
     expect(() => {
@@ -211,8 +207,12 @@ describe('PodSyncController.sync', () => {
       'ADDED',
       meta('rs', 'uid-rs', '21', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'uid-web' }),
     );
-    await until(() => h.podSync.controller.queue.len() > 0 && h.watch('/deployments') !== undefined);
-    await until(() => h.podSync.owners.unsettled().length === 0);
+    await eventually(
+      () => h.podSync.controller.queue.len() > 0 && h.watch('/deployments') !== undefined,
+      5_000,
+      1,
+    );
+    await eventually(() => h.podSync.owners.unsettled().length === 0, 5_000, 1);
     expect(await h.queued()).toEqual(['ns/p']);
     h.podSync.sync('ns/p');
     expect(h.lines.filter((l) => l.event === 'workload_changed')).toMatchObject([
@@ -228,7 +228,7 @@ describe('PodSyncController.sync', () => {
 
     // A change high up the chain (the Deployment goes away) reaches the pod two levels down.
     h.watch('/deployments')?.push('DELETED', meta('web', 'uid-web', '22'));
-    await until(() => h.podSync.controller.queue.len() > 0);
+    await eventually(() => h.podSync.controller.queue.len() > 0, 5_000, 1);
     expect(await h.queued()).toEqual(['ns/p']);
     await h.stop();
   });
@@ -264,10 +264,10 @@ describe('PodSyncController.sync', () => {
     };
     const pods = await client.nextWatch();
     pods.push('BOOKMARK', initialEventsEnd);
-    await until(() => podSync.hasSynced());
+    await eventually(() => podSync.hasSynced(), 5_000, 1);
     // The first pod owned through a kind met at run time: the kind is looked up, then listed.
     pods.push('ADDED', pod('uid-p', '11', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }));
-    await until(() => mapped !== undefined);
+    await eventually(() => mapped !== undefined, 5_000, 1);
     await queued();
 
     expect(() => {
@@ -286,7 +286,7 @@ describe('PodSyncController.sync', () => {
     // Listed, and the ReplicaSet is not there: from now on its resolution spends the retries. A pod
     // synced after the list failed at once, and its retries run: the list's news is not for it.
     replicaSets.push('BOOKMARK', initialEventsEnd);
-    await until(() => podSync.owners.unsettled().length === 0);
+    await eventually(() => podSync.owners.unsettled().length === 0, 5_000, 1);
     pods.push('ADDED', {
       ...pod('uid-q', '12', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' }),
       metadata: {
@@ -294,7 +294,7 @@ describe('PodSyncController.sync', () => {
         name: 'q',
       },
     });
-    await until(() => podSync.pods.store.get('ns/q') !== undefined);
+    await eventually(() => podSync.pods.store.get('ns/q') !== undefined, 5_000, 1);
     expect(await queued()).toEqual(['ns/q']);
     expect(() => {
       podSync.sync('ns/q');
@@ -315,7 +315,7 @@ describe('PodSyncController.sync', () => {
       '/api/v1/pods': [pod('uid-p', '5', { kind: 'ReplicaSet', name: 'rs', uid: 'uid-rs' })],
       '/apis/apps/v1/replicasets': [meta('rs', 'uid-rs', '7')],
     });
-    await until(() => h.podSync.hasSynced());
+    await eventually(() => h.podSync.hasSynced(), 5_000, 1);
     const watch = h.watch('/replicasets');
     expect(watch?.accept).toContain('as=PartialObjectMetadata;g=meta.k8s.io;v=v1');
     h.podSync.sync('ns/p');
@@ -331,7 +331,7 @@ describe('PodSyncController.sync', () => {
       return { ...p, metadata: { ...p.metadata, name } };
     });
     const h = harness({ '/api/v1/pods': pods }, ['replicasets.apps']);
-    await until(() => h.podSync.hasSynced() && h.lines.some((l) => l.ownerKind === 'Widget'));
+    await eventually(() => h.podSync.hasSynced() && h.lines.some((l) => l.ownerKind === 'Widget'), 5_000, 1);
     for (const name of ['a', 'b', 'c']) h.podSync.sync(`ns/${name}`);
     expect(
       h.lines
@@ -362,7 +362,7 @@ describe('PodSyncController.sync', () => {
       return { ...p, metadata: { ...p.metadata, name } };
     });
     const h = harness({ '/api/v1/pods': pods, '/apis/apps/v1/statefulsets': refused });
-    await until(() => h.podSync.hasSynced());
+    await eventually(() => h.podSync.hasSynced(), 5_000, 1);
     expect(h.podSync.unsyncedCaches()).toEqual([]);
     for (const name of ['a', 'b']) h.podSync.sync(`ns/${name}`);
     expect(h.lines.filter((l) => l.event === 'added').every((l) => l.workloadKind === 'StatefulSet')).toBe(
@@ -397,7 +397,7 @@ describe('PodSyncController readiness', () => {
     replicaSets.push('BOOKMARK', {
       metadata: { resourceVersion: '10', annotations: { 'k8s.io/initial-events-end': 'true' } },
     });
-    await until(() => podSync.hasSynced());
+    await eventually(() => podSync.hasSynced(), 5_000, 1);
 
     // A kind met later lists in the background: the replica stays ready.
     pods.push('ADDED', {

@@ -1,18 +1,22 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
-import { realClock, type Clock } from '../../clock/clock.ts';
+import { realClock, type Clock } from '../../clock/index.ts';
 import {
   formatGroupKind,
   parseGroupVersion,
   type DynamicRESTMapper,
   type GroupKind,
 } from '../../discovery/index.ts';
-import { CACHE_SYNC_POLL_MS } from '../../informers/defaults.ts';
-import type { SharedInformerFactory } from '../../informers/factory.ts';
-import { objectKey, splitKey } from '../../informers/object-key.ts';
-import type { SharedInformer } from '../../informers/shared-informer.ts';
-import { isTombstone, PODS } from '../../informers/types.ts';
-import { Controller, type ControllerOptions } from '../controller.ts';
+import {
+  CACHE_SYNC_POLL_MS,
+  type SharedInformerFactory,
+  objectKey,
+  splitKey,
+  type SharedInformer,
+  isTombstone,
+  PODS,
+} from '../../informers/index.ts';
+import { Controller, type ControllerOptions } from '../index.ts';
 import { MAX_REMEMBERED_CYCLES, OWNER_RESOURCES } from './defaults.ts';
 import { OWNER_UID_INDEX, OwnerCaches } from './owner-caches.ts';
 import { podMetrics, type PodMetrics } from './pod-metrics.ts';

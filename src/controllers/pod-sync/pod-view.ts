@@ -1,4 +1,4 @@
-import type { KubeObject, ObjectMeta } from '../../informers/types.ts';
+import type { KubeObject, ObjectMeta } from '../../informers/index.ts';
 import type { ContainerStatus, Pod } from './pod.ts';
 
 /**

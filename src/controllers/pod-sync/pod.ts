@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../informers/types.ts';
+import type { KubeObject } from '../../informers/index.ts';
 
 /** The fields of a Pod the sync reads; everything else is carried but not typed. */
 export interface Pod extends KubeObject {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../informers/types.ts';
+import type { KubeObject } from '../../informers/index.ts';
 import {
   controllerUid,
   NO_WORKLOAD,

@@ -1,4 +1,4 @@
-import { sleepWith, timerDelay, type Clock, type TimerHandle } from './clock.ts';
+import { sleepWith, timerDelay, type Clock, type TimerHandle } from '../clock/index.ts';
 
 const MAX_TIMERS_PER_STEP = 1_000_000;
 
@@ -73,12 +73,14 @@ export class FakeClock implements Clock {
     this.#now = t;
   }
 
-  hasWaiters(): boolean {
-    return this.#timers.size > 0;
-  }
-
+  /** Timers armed and not yet fired or cleared. */
   pendingTimers(): number {
     return this.#timers.size;
+  }
+
+  /** When the earliest pending timer falls due; undefined when none is pending. */
+  nextDueAt(): number | undefined {
+    return this.#nextDue(Infinity)?.[1].at;
   }
 
   /** The earliest timer due by `t`; a linear scan keeps it simple, tests arm few timers. */

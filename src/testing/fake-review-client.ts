@@ -1,4 +1,4 @@
-import type { ReviewClient } from './token-review-authenticator.ts';
+import type { ReviewClient } from '../server/index.ts';
 
 /** A posted review, as a FakeReviewClient saw it. */
 export interface PostedReview {

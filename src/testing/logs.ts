@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
+/** One log line, parsed from JSON. */
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
-/** A pino logger whose JSON lines the test can read back. */
+/** A pino logger whose JSON lines the test reads back from `lines`, in order. */
 export function captureLogs(level = 'debug'): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
   const stream = new Writable({

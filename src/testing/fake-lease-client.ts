@@ -1,5 +1,5 @@
-import { ApiError } from '../client/errors.ts';
-import type { Lease, LeaseClient } from './lease-client.ts';
+import { ApiError } from '../client/index.ts';
+import type { Lease, LeaseClient } from '../leaderelection/index.ts';
 
 export type LeaseOperation = 'get' | 'create' | 'update';
 

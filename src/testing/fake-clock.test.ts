@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TIMER_DELAY_MS } from './clock.ts';
+import { MAX_TIMER_DELAY_MS } from '../clock/index.ts';
 import { FakeClock } from './fake-clock.ts';
-
-async function settled(promise: Promise<unknown>): Promise<'pending' | 'resolved' | 'rejected'> {
-  let state: 'pending' | 'resolved' | 'rejected' = 'pending';
-  promise.then(
-    () => (state = 'resolved'),
-    () => (state = 'rejected'),
-  );
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-  return state;
-}
+import { flush, track } from './flush.ts';
 
 describe('FakeClock', () => {
   it('starts where told and moves only when stepped', () => {
@@ -85,10 +76,10 @@ describe('FakeClock', () => {
     const clock = new FakeClock();
     let fired = false;
     const handle = clock.setTimeout(() => (fired = true), 10);
-    expect(clock.hasWaiters()).toBe(true);
+    expect(clock.pendingTimers()).toBeGreaterThan(0);
     clock.clearTimeout(handle);
     clock.clearTimeout(handle);
-    expect(clock.hasWaiters()).toBe(false);
+    expect(clock.pendingTimers()).toBe(0);
     clock.step(20);
     expect(fired).toBe(false);
   });
@@ -122,13 +113,27 @@ describe('FakeClock', () => {
     expect(() => clock.setTimeout(() => undefined, MAX_TIMER_DELAY_MS + 1)).toThrow(RangeError);
   });
 
+  it('tells when its earliest pending timer falls due', () => {
+    const clock = new FakeClock(50);
+    expect(clock.nextDueAt()).toBeUndefined();
+    const late = clock.setTimeout(() => undefined, 30);
+    const early = clock.setTimeout(() => undefined, 10);
+    expect(clock.nextDueAt()).toBe(60);
+    clock.clearTimeout(early);
+    expect(clock.nextDueAt()).toBe(80);
+    clock.clearTimeout(late);
+    expect(clock.nextDueAt()).toBeUndefined();
+  });
+
   it('resolves sleep once the time has passed', async () => {
     const clock = new FakeClock();
-    const sleep = clock.sleep(100);
+    const sleep = track(clock.sleep(100));
     clock.step(99);
-    expect(await settled(sleep)).toBe('pending');
+    await flush();
+    expect(sleep.settled).toBe(false);
     clock.step(1);
-    expect(await settled(sleep)).toBe('resolved');
+    await flush();
+    expect(sleep).toMatchObject({ settled: true, rejected: false });
     expect(clock.pendingTimers()).toBe(0);
   });
 
@@ -147,6 +152,6 @@ describe('FakeClock', () => {
     const clock = new FakeClock();
     const reason = new Error('already');
     await expect(clock.sleep(100, AbortSignal.abort(reason))).rejects.toBe(reason);
-    expect(clock.hasWaiters()).toBe(false);
+    expect(clock.pendingTimers()).toBe(0);
   });
 });

@@ -1,6 +1,12 @@
-import { ApiError, type Status } from './errors.ts';
-import type { ObjectList, Query, RequestOptions, RestClient } from './rest-client.ts';
-import type { WatchEvent } from './watch-stream.ts';
+import {
+  ApiError,
+  type Status,
+  type ObjectList,
+  type Query,
+  type RequestOptions,
+  type RestClient,
+  type WatchEvent,
+} from '../client/index.ts';
 
 export interface FakeCall {
   verb: 'get' | 'list' | 'watch';

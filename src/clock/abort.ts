@@ -1,4 +1,4 @@
-import type { Clock } from '../clock/clock.ts';
+import type { Clock } from './clock.ts';
 
 /** A request or renewal that ran past its time limit. */
 export class DeadlineExceededError extends Error {
@@ -57,4 +57,12 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
       })
       .then(resolve, reject);
   });
+}
+
+/**
+ * `signal.aborted`, read through a call: after a check TypeScript keeps the property narrowed to
+ * false across awaits, though it may have changed meanwhile.
+ */
+export function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
 }

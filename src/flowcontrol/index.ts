@@ -1,0 +1,1 @@
+export { TokenBucketRateLimiter } from './token-bucket.ts';

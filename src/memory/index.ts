@@ -1,0 +1,3 @@
+export { DEPLOYED_OLD_SPACE_PERCENTAGE } from './defaults.ts';
+export { HeapBudget } from './heap-budget.ts';
+export { v8HeapSource } from './heap-source.ts';

@@ -1,0 +1,1 @@
+export { perRegistry } from './per-registry.ts';

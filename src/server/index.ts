@@ -1,0 +1,5 @@
+export { healthHandler } from './health-server.ts';
+export { listen, type ListeningServer } from './listen.ts';
+export { serveMetrics } from './metrics-server.ts';
+export { type CertKeyPair, generateSelfSignedCertKey } from './self-signed-certificate.ts';
+export type { ReviewClient } from './token-review-authenticator.ts';
