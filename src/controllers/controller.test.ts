@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../clock/fake-clock.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
 import { ApiError } from '../client/errors.ts';
-import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';
+import { Controller, type ControllerOptions } from './controller.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
 
@@ -33,7 +33,6 @@ function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
   const controller = new Controller({
     name: 'test',
     reconcile,
-    caches: [{ hasSynced: () => true }],
     rateLimiter: new ItemExponentialFailureRateLimiter<string>(5, 1000),
     clock,
     logger,
@@ -41,7 +40,7 @@ function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
     ...extra,
   });
   const stop = new AbortController();
-  const running = controller.run(stop.signal);
+  const running = controller.start(stop.signal);
   return { clock, registry, lines, controller, stop, running };
 }
 
@@ -58,13 +57,17 @@ async function metric(
 describe('Controller', () => {
   it('reconciles each key and forgets it on success', async () => {
     const seen: string[] = [];
-    const { controller, registry, stop, running } = setup((key) => {
-      seen.push(key);
-      return Promise.resolve(undefined);
-    });
+    const { controller, registry, stop, running } = setup(
+      (key) => {
+        seen.push(key);
+        return Promise.resolve(undefined);
+      },
+      { workers: 1 },
+    );
+    // The one worker takes ns/a at once; ns/b waits, and is pending only once however often added.
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
-    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
     await settle();
     expect(seen).toEqual(['ns/a', 'ns/b']);
     expect(controller.queue.numRequeues('ns/a')).toBe(0);
@@ -167,46 +170,6 @@ describe('Controller', () => {
     await running;
   });
 
-  it('starts workers only after every cache has synced', async () => {
-    let synced = false;
-    const seen: string[] = [];
-    const { controller, clock, stop, running } = setup(
-      (key) => {
-        seen.push(key);
-        return Promise.resolve(undefined);
-      },
-      { caches: [{ hasSynced: () => true }, { hasSynced: () => synced }] },
-    );
-    controller.enqueue('k');
-    clock.step(500);
-    await settle();
-    expect(seen).toEqual([]);
-    synced = true;
-    clock.step(100);
-    await settle();
-    expect(seen).toEqual(['k']);
-    stop.abort();
-    await running;
-  });
-
-  it('fails clearly when the caches do not sync in time', async () => {
-    const { clock, running } = setup(() => Promise.resolve(undefined), {
-      caches: [{ hasSynced: () => false }],
-      cacheSyncTimeoutMs: 1_000,
-    });
-    const outcome = running.then(
-      () => 'resolved',
-      (err: unknown) => err,
-    );
-    for (let i = 0; i < 11; i++) {
-      clock.step(100);
-      await settle();
-    }
-    const err = await outcome;
-    expect(err).toBeInstanceOf(CacheSyncTimeoutError);
-    expect((err as Error).message).toContain('caches not synced within 1000 ms');
-  });
-
   it('runs up to `workers` reconciles at once, never one key twice at once', async () => {
     const release = new Map<string, () => void>();
     const active = new Set<string>();
@@ -258,7 +221,7 @@ describe('Controller', () => {
             }),
         );
       },
-      { shutdownTimeoutMs: 1_000 },
+      { gracefulShutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('slow');
     await settle();
@@ -381,7 +344,7 @@ describe('Controller behind a leader gate', () => {
         reconcileSignal = signal;
         return new Promise(() => undefined); // an async reconcile that would run on
       },
-      { leaderGate: gate, workers: 2, shutdownTimeoutMs: 30_000 },
+      { leaderGate: gate, workers: 2, gracefulShutdownTimeoutMs: 30_000 },
     );
     controller.enqueue('ns/slow');
     await settle();
@@ -411,7 +374,7 @@ describe('Controller behind a leader gate', () => {
             resolve(undefined);
           };
         }),
-      { leaderGate: gate, shutdownTimeoutMs: 1_000 },
+      { leaderGate: gate, gracefulShutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('ns/slow');
     await settle();

@@ -30,7 +30,7 @@ function gatedLeader(clock: FakeClock, api: FakeLeaseClient) {
     wallClock: () => new Date(clock.now()),
     random: () => 0,
     callbacks: {
-      onStartedLeading: (signal) => controller?.run(signal),
+      onStartedLeading: (signal) => controller?.start(signal),
     },
   });
   controller = new Controller({
@@ -39,9 +39,8 @@ function gatedLeader(clock: FakeClock, api: FakeLeaseClient) {
       synced.push({ key, at: clock.now() });
       return Promise.resolve(undefined);
     },
-    caches: [{ hasSynced: () => true }],
     rateLimiter: new ItemExponentialFailureRateLimiter<string>(5, 1000),
-    shutdownTimeoutMs: 30_000,
+    gracefulShutdownTimeoutMs: 30_000,
     leaderGate: elector,
     clock,
   });

@@ -16,6 +16,7 @@ import {
   restConfigOf,
 } from '../helpers/cluster.ts';
 import { captureLogs, type LogLine } from '../helpers/logs.ts';
+import { managed } from '../helpers/pod-sync.ts';
 import { runningStatus, setPodStatus } from '../helpers/pods.ts';
 import { deployment, podsOf, rolledOut } from '../helpers/workloads.ts';
 
@@ -48,7 +49,7 @@ function delayWatchEvents(client: RestClient, part: string, delayMs: number): Re
 
 async function startPodSync(
   namespace: string,
-  options: { baseDelayMs?: number; wrap?: (c: RestClient) => RestClient; kc?: KubeConfig } = {},
+  options: { retryBaseDelayMs?: number; wrap?: (c: RestClient) => RestClient; kc?: KubeConfig } = {},
 ) {
   const client = HttpRestClient.fromConfig(restConfigOf(options.kc ?? kc));
   const registry = new Registry();
@@ -64,20 +65,16 @@ async function startPodSync(
     namespace,
     logger,
     registry,
-    rateLimiter: defaultControllerRateLimiter({ baseDelayMs: options.baseDelayMs ?? 100 }),
+    rateLimiter: defaultControllerRateLimiter({ retryBaseDelayMs: options.retryBaseDelayMs ?? 100 }),
   });
   const stop = new AbortController();
-  factory.start(stop.signal);
-  const running = podSync.run(stop.signal);
+  const running = managed(factory, podSync, { logger, registry }, stop.signal);
   stops.push(async () => {
     stop.abort();
     await running;
-    await factory.shutdown();
     await client.close();
   });
-  await eventually(async () =>
-    Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
-  );
+  await eventually(async () => Promise.resolve(lines.some((l) => l.msg === 'starting workers')));
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
@@ -136,7 +133,7 @@ describe('pod sync controller against the real API server', () => {
     // ReplicaSet watch events reach this controller 3 s late, as from a lagging informer, while the
     // ReplicaSet controller makes the pods at once.
     const { lines, metric } = await startPodSync(namespace, {
-      baseDelayMs: 300,
+      retryBaseDelayMs: 300,
       wrap: (c) => delayWatchEvents(c, '/replicasets', 3_000),
     });
     await apps.createNamespacedDeployment({ namespace, body: deployment('late', 1) });
@@ -245,7 +242,7 @@ describe('pod sync controller on a bare API server', () => {
 
   it('drops a pod whose ReplicaSet never appears after exactly 5 requeues with growing delays', async () => {
     const namespace = await createNamespace('sync-drop');
-    const { lines, metric } = await startPodSync(namespace, { baseDelayMs: 100, kc: bare });
+    const { lines, metric } = await startPodSync(namespace, { retryBaseDelayMs: 100, kc: bare });
     const ghost = {
       apiVersion: 'apps/v1',
       kind: 'ReplicaSet',

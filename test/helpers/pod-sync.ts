@@ -1,11 +1,13 @@
 // The operator's pod sync controller run in the test process against a cluster, and what it reported,
 // read back from its log lines: the view that tests compare with the API server's.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { HttpRestClient } from '../../src/client/index.ts';
 import { PodSyncController } from '../../src/controllers/pod-sync/pod-sync-controller.ts';
 import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
+import { Manager } from '../../src/manager/manager.ts';
 import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
 import { eventually, restConfigOf } from './cluster.ts';
 import { captureLogs, type LogLine } from './logs.ts';
@@ -21,7 +23,7 @@ export interface RunningPodSync {
 /** Starts informers and the pod sync controller as main.ts does, and waits for the caches to sync. */
 export async function runPodSync(
   kc: KubeConfig,
-  options: { namespace?: string; baseDelayMs?: number } = {},
+  options: { namespace?: string; retryBaseDelayMs?: number } = {},
 ): Promise<RunningPodSync> {
   const client = HttpRestClient.fromConfig(restConfigOf(kc));
   const registry = new Registry();
@@ -34,15 +36,11 @@ export async function runPodSync(
     ...scope,
     logger,
     registry,
-    rateLimiter: defaultControllerRateLimiter({ baseDelayMs: options.baseDelayMs ?? 100 }),
+    rateLimiter: defaultControllerRateLimiter({ retryBaseDelayMs: options.retryBaseDelayMs ?? 100 }),
   });
   const stop = new AbortController();
-  factory.start(stop.signal);
-  const running = podSync.run(stop.signal);
-  await eventually(
-    async () => Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
-    30_000,
-  );
+  const running = managed(factory, podSync, { logger, registry }, stop.signal);
+  await eventually(async () => Promise.resolve(lines.some((l) => l.msg === 'starting workers')), 30_000);
   return {
     lines,
     podSync,
@@ -55,10 +53,25 @@ export async function runPodSync(
     async stop() {
       stop.abort();
       await running;
-      await factory.shutdown();
       await client.close();
     },
   };
+}
+
+/**
+ * Runs the informers and the pod sync controller under a Manager, as main.ts does: the workers start
+ * once the caches have synced. Resolves once all has stopped after `signal`, with the manager's failure.
+ */
+export function managed(
+  factory: SharedInformerFactory,
+  podSync: PodSyncController,
+  options: { logger: Logger; registry: Registry },
+  signal: AbortSignal,
+): Promise<Error | undefined> {
+  const mgr = new Manager({ name: 'pod sync', ...options });
+  mgr.addCache(factory);
+  mgr.add(podSync);
+  return mgr.start(signal);
 }
 
 /** One pod's story as the controller logged it, by uid. */

@@ -7,7 +7,6 @@ import {
   type DynamicRESTMapper,
   type GroupKind,
 } from '../../discovery/index.ts';
-import { CACHE_SYNC_POLL_MS } from '../../informers/defaults.ts';
 import type { SharedInformerFactory } from '../../informers/factory.ts';
 import { objectKey, splitKey } from '../../informers/object-key.ts';
 import type { SharedInformer } from '../../informers/shared-informer.ts';
@@ -31,8 +30,8 @@ import {
 
 export const POD_SYNC_CONTROLLER = 'pod-sync';
 
-/** The generic controller's knobs (workers, retries, timeouts, clock, logger, registry) plus the scope. */
-export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile' | 'caches'> {
+/** The generic controller's knobs (workers, requeues, drain, clock, logger, registry) plus the scope. */
+export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile'> {
   factory: SharedInformerFactory;
   /** Maps an owner's kind to its resource; refreshed on a miss. */
   restMapper: Pick<DynamicRESTMapper, 'restMapping'>;
@@ -49,9 +48,11 @@ export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconc
  * it saw for the next sync. A sync whose walk stops at an owner missing from the cache reports first,
  * then fails, so that only the resolution is retried (client-go's 5 requeues, then the key is dropped;
  * the pod stays reported with its workload unresolved). An owner that arrives later, or changes,
- * re-syncs the pods below it.
+ * re-syncs the pods below it. A Runnable that needs leader election, and whose caches the manager
+ * waits for (hasSynced) before it starts.
  */
 export class PodSyncController {
+  readonly needLeaderElection = true;
   readonly controller: Controller;
   readonly pods: SharedInformer<Pod>;
   readonly owners: OwnerCaches;
@@ -102,7 +103,6 @@ export class PodSyncController {
         this.sync(key);
         return Promise.resolve(undefined);
       },
-      caches: [{ hasSynced: () => this.hasSynced() }],
       ...controllerOptions,
     });
 
@@ -152,19 +152,9 @@ export class PodSyncController {
     return [...(this.pods.hasSynced() ? [] : ['pods']), ...this.owners.unsettled()];
   }
 
-  /** Polls hasSynced() until true; false on timeout or abort. */
-  async waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
-    while (!this.hasSynced()) {
-      if (signal.aborted || this.#clock.now() >= deadline) return false;
-      await this.#clock.sleep(CACHE_SYNC_POLL_MS, signal).catch(() => undefined);
-    }
-    return true;
-  }
-
-  /** Runs the workers until `signal` aborts; the caller starts and stops the informer factory. */
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+  /** Runs the workers until `signal` aborts (Controller.start); the caller starts and stops the informer factory. */
+  start(signal: AbortSignal): Promise<void> {
+    return this.controller.start(signal);
   }
 
   /**
