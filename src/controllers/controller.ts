@@ -90,7 +90,7 @@ export class Controller {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`controller ${this.name} already started`);
     this.#started = true;
-    this.#log.info({ workers: this.#workers }, 'starting workers');
+    this.#log.info({ workers: this.#workers }, 'caches synced, starting workers');
     // In-flight reconciles keep running during the drain; this aborts them when the drain deadline passes.
     const work = new AbortController();
     const workers = Array.from({ length: this.#workers }, () => this.#worker(work.signal));

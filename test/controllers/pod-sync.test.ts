@@ -74,7 +74,9 @@ async function startPodSync(
     await running;
     await client.close();
   });
-  await eventually(async () => Promise.resolve(lines.some((l) => l.msg === 'starting workers')));
+  await eventually(async () =>
+    Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
+  );
   const metric = async (name: string, labels: Record<string, string> = {}) => {
     const values = (await registry.getSingleMetric(name)?.get())?.values ?? [];
     return values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;

@@ -40,7 +40,10 @@ export async function runPodSync(
   });
   const stop = new AbortController();
   const running = managed(factory, podSync, { logger, registry }, stop.signal);
-  await eventually(async () => Promise.resolve(lines.some((l) => l.msg === 'starting workers')), 30_000);
+  await eventually(
+    async () => Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
+    30_000,
+  );
   return {
     lines,
     podSync,
