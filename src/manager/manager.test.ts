@@ -123,7 +123,7 @@ describe('Manager', () => {
     const errors = lines.filter((l) => l.level >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toBe(
-      'caches did not sync in time (pods): is the API server reachable, and may this identity list pods?',
+      'caches did not sync in time (pods): is the API server reachable, and may this identity list and watch them?',
     );
     expect(errors[0]?.err).toMatchObject({
       type: 'CacheSyncTimeoutError',

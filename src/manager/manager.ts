@@ -162,7 +162,7 @@ export class Manager {
     const err = new CacheSyncTimeoutError(`caches not synced within ${timeoutMs} ms: ${pending}`);
     this.#log.error(
       { err, timeoutMs },
-      `caches did not sync in time (${pending}): is the API server reachable, and may this identity list pods?`,
+      `caches did not sync in time (${pending}): is the API server reachable, and may this identity list and watch them?`,
     );
     this.#fail(err);
     return false;
