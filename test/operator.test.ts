@@ -154,6 +154,25 @@ describe('the operator process', () => {
     expect(stderr).toContain('json, pretty');
   });
 
+  it('rejects a lease duration under 1 s (the Lease keeps whole seconds) with exit 2 before connecting', async () => {
+    // Renew deadline and retry period that pass every other rule (900 > 800 > 1.2 x 500).
+    const { code, stderr, stdout } = await runToExit([
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '--leader-elect',
+      '--leader-election-namespace=default',
+      '--leader-election-lease-duration=900ms',
+      '--leader-election-renew-deadline=800ms',
+      '--leader-election-retry-period=500ms',
+      '--metrics-bind-address=0',
+      '--health-probe-bind-address=0',
+    ]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('--leader-election-lease-duration (900ms) must be at least 1s');
+  });
+
   it('answers --help and --version with exit 0', async () => {
     const help = await runToExit(['--help']);
     expect(help.code).toBe(0);

@@ -83,8 +83,9 @@ export class ConnectionHealth {
       } else if (now - seen.at >= this.#limitMs) {
         this.#sockets.delete(socket);
         const message = `HTTP/2 connection to ${this.#server} was unresponsive (no frame for ${this.#limitMs / 1000} s)`;
-        this.#log.warn({ server: this.#server, silentMs: now - seen.at }, message);
-        socket.destroy(new Error(message));
+        const err = new Error(message);
+        this.#log.warn({ err, server: this.#server, silentMs: now - seen.at }, message);
+        socket.destroy(err);
       }
     }
     if (this.#sockets.size > 0) this.#timer = this.#arm();

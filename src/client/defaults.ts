@@ -1,5 +1,7 @@
 /** Every tunable default of the REST layer, with its value and the reason for it. */
 
+import { VERSION } from '../version.ts';
+
 /**
  * TCP keep-alive probes start after 30 s of silence on a socket, client-go's dialer value: the kernel
  * then notices a peer that vanished without a FIN (node lost, NAT entry dropped) on idle connections.
@@ -27,8 +29,19 @@ export const HTTP2_PING_TIMEOUT_MS = 15_000;
 /** A token file is re-read at most once a minute, as client-go's cached file token source does. */
 export const TOKEN_FILE_REREAD_MS = 60_000;
 
-/** The User-Agent of every request, so API-server audit logs and flow control can tell us apart. */
-export const USER_AGENT = 'pod-sync-operator';
+/**
+ * The User-Agent of every request, "pod-sync-operator/<version>", so that API-server audit logs and
+ * flow control tell us apart, and one release from another (client-go: "<binary>/<version> ...").
+ */
+export const USER_AGENT = `pod-sync-operator/${VERSION}`;
+
+/**
+ * Client-side request rate: 50 per second, burst 100 (--kube-api-qps, --kube-api-burst). client-go's
+ * 5 qps / burst 10 throttle an informer relist: paged lists of 10,000 pods are 20 requests, and every
+ * owner kind met adds a list and a watch. Without a rate limit the transport does not throttle.
+ */
+export const KUBE_API_QPS = 50;
+export const KUBE_API_BURST = 100;
 
 /** How much of a malformed watch line an error keeps: enough to diagnose, not a whole object. */
 export const MALFORMED_LINE_PREVIEW_CHARS = 200;

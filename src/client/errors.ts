@@ -37,8 +37,8 @@ export class ApiError extends Error {
   readonly code: number;
   /** The Status reason (Expired, NotFound, ...), or the usual reason for the code when the body had none. */
   readonly reason: string | undefined;
-  /** The parsed body, or its text when it was not JSON. */
-  readonly body: unknown;
+  /** The parsed body, or its text when it was not JSON; not logged: its message is in `message`. */
+  declare readonly body: unknown;
   /** From the Retry-After header or the Status details, when the server asked for a pause. */
   readonly retryAfterSeconds: number | undefined;
 
@@ -48,7 +48,8 @@ export class ApiError extends Error {
     super(`HTTP ${code}${message ? `: ${message}` : ''}`);
     this.code = code;
     this.reason = status?.reason || REASON_FOR_CODE[code];
-    this.body = body;
+    // Not enumerable, so pino's error serializer leaves it out: a proxy's HTML page would fill the line.
+    Object.defineProperty(this, 'body', { value: body, enumerable: false });
     this.retryAfterSeconds = retryAfterSeconds ?? status?.details?.retryAfterSeconds;
   }
 

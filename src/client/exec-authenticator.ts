@@ -96,7 +96,7 @@ export class ExecAuthenticator {
     try {
       await this.#refresh();
     } catch (err) {
-      this.#log.error({ err: { message: (err as Error).message } }, 'refreshing credentials after a 401');
+      this.#log.error({ err }, 'refreshing credentials after a 401');
     }
   }
 

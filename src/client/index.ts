@@ -1,4 +1,5 @@
 export { credentialsFor, pemOf } from './credentials.ts';
+export { KUBE_API_BURST, KUBE_API_QPS } from './defaults.ts';
 export {
   ApiError,
   isConflict,
@@ -22,3 +23,5 @@ export {
 export { anonymousConfig, emptyTls, isTransportTls, type RestConfig } from './rest-config.ts';
 export { KubeTransport } from './transport.ts';
 export type { WatchEvent } from './watch-stream.ts';
+export { ConnectionHealth } from './connection-health.ts';
+export { ExecAuthenticator } from './exec-authenticator.ts';

@@ -9,6 +9,7 @@ import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from 
 import { HttpRestClient, withQuery } from './rest-client.ts';
 import { anonymousConfig } from './rest-config.ts';
 import { KubeTransport, type TransportOptions } from './transport.ts';
+import { VERSION } from '../version.ts';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
 
@@ -139,7 +140,7 @@ describe('HttpRestClient over a local server', () => {
     expect(request?.headers).toMatchObject({
       authorization: 'Bearer t0k',
       accept: 'application/json',
-      'user-agent': 'pod-sync-operator',
+      'user-agent': `pod-sync-operator/${VERSION}`,
     });
     expect(await client.list('/api/v1/namespaces/empty/pods')).toMatchObject({ items: [] });
   });

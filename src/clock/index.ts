@@ -1,4 +1,4 @@
-export { abortable, deadline, isAborted } from './abort.ts';
+export { abortable, aborted, deadline, isAborted } from './abort.ts';
 export {
   type Clock,
   MAX_TIMER_DELAY_MS,

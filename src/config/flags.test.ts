@@ -61,7 +61,7 @@ describe('parseCommandLine', () => {
     expect(s).toMatchObject({
       namespace: '',
       workers: 2,
-      maxRetries: 5,
+      maxRequeues: 5,
       retryBaseDelayMs: 1_000,
       retryMaxDelayMs: 1_000_000,
       metricsBindAddress: ':8080',
@@ -145,6 +145,14 @@ describe('parseCommandLine', () => {
     expect(usageError(['--leader-election-retry-period=9s'])).toContain(
       '1.2 x --leader-election-retry-period (9s)',
     );
+    // The Lease records whole seconds: under 1 s is refused here, before anything connects.
+    expect(
+      usageError([
+        '--leader-election-lease-duration=900ms',
+        '--leader-election-renew-deadline=800ms',
+        '--leader-election-retry-period=500ms',
+      ]),
+    ).toBe('--leader-election-lease-duration (900ms) must be at least 1s: the Lease records whole seconds');
     expect(
       settings([
         '--leader-election-lease-duration=3s',

@@ -1,3 +1,8 @@
+import {
+  LeaderElectionConfigError,
+  validateTimings,
+  type LeaderElectionTimings,
+} from '../leaderelection/index.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { FLAGS, type FlagSpec, type Settings } from './settings.ts';
 
@@ -125,18 +130,19 @@ export function isBindAddress(text: string): boolean {
   return match !== null && Number(match[1]) <= 65_535;
 }
 
-/** client-go's rule: leaseDuration > renewDeadline > jitter (1.2) x retryPeriod. */
+const TIMING_FLAGS: Record<keyof LeaderElectionTimings, string> = {
+  leaseDurationMs: '--leader-election-lease-duration',
+  renewDeadlineMs: '--leader-election-renew-deadline',
+  retryPeriodMs: '--leader-election-retry-period',
+};
+
+/** The leader election rules of src/leaderelection/config.ts, said with the flags' names and values. */
 function checkLeaderElectionTimings(s: Settings): void {
-  const [lease, renew, retry] = [s.leaseDurationMs, s.renewDeadlineMs, s.retryPeriodMs].map(formatDuration);
-  if (s.leaseDurationMs <= s.renewDeadlineMs) {
-    throw new UsageError(
-      `--leader-election-lease-duration (${lease}) must be greater than --leader-election-renew-deadline (${renew})`,
-    );
-  }
-  if (s.renewDeadlineMs <= 1.2 * s.retryPeriodMs) {
-    throw new UsageError(
-      `--leader-election-renew-deadline (${renew}) must be greater than 1.2 x --leader-election-retry-period (${retry})`,
-    );
+  try {
+    validateTimings(s, { name: (key) => TIMING_FLAGS[key], duration: formatDuration });
+  } catch (err) {
+    if (err instanceof LeaderElectionConfigError) throw new UsageError(err.message);
+    throw err;
   }
 }
 

@@ -1,3 +1,3 @@
 export { parseCommandLine, usage, UsageError } from './flags.ts';
-export { podNamespace } from './pod-namespace.ts';
+export { leaseNamespace, podNamespace } from './pod-namespace.ts';
 export { FLAGS, type Settings } from './settings.ts';

@@ -1,9 +1,12 @@
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logging/index.ts';
-import { CACHE_SYNC_TIMEOUT_MS } from '../controllers/index.ts';
-import { OWNER_RESOURCES, GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/index.ts';
-import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/index.ts';
-import { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from '../queue/index.ts';
+import { KUBE_API_BURST, KUBE_API_QPS } from '../client/index.ts';
 import { DEFAULT_SERVICE_ACCOUNT_DIR } from '../clientcmd/index.ts';
+import { GRACEFUL_SHUTDOWN_TIMEOUT_MS, MAX_REQUEUES, WORKERS } from '../controllers/index.ts';
+import { OWNER_RESOURCES, GROUP_RESOURCE_PATTERN } from '../controllers/pod-sync/index.ts';
+import { RESYNC_PERIOD_MS } from '../informers/index.ts';
+import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/index.ts';
+import { CACHE_SYNC_TIMEOUT_MS } from '../manager/index.ts';
+import { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from '../queue/index.ts';
 
 /** Everything the operator can be told, after flags and environment are parsed and checked. */
 export interface Settings {
@@ -14,7 +17,7 @@ export interface Settings {
   labelSelector: string;
   ownerResources: readonly string[];
   workers: number;
-  maxRetries: number;
+  maxRequeues: number;
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   resyncPeriodMs: number;
@@ -59,8 +62,9 @@ function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }
 }
 
 /**
- * Every setting and its default. Defaults owned by a component (retry policy, lease timings, drain and
- * sync bounds) come from that component's defaults.ts, where each is explained; the rest are here.
+ * Every setting and its default. A default owned by a component (workers, requeues, retry delays,
+ * resync, cache-sync and drain bounds, lease timings, request rate) comes from that component's
+ * defaults.ts, where its value is explained; the rest (addresses, names, formats) are here.
  * Names follow controller-runtime and kubebuilder where they have one. Each flag has an environment
  * twin POD_SYNC_<FLAG> unless noted.
  */
@@ -112,11 +116,18 @@ export const FLAGS: readonly FlagSpec[] = [
     },
     help: "owner kinds whose objects may be watched (metadata only) to find a pod's top-level controller; other kinds are a top, not looked up",
   }),
-  // Syncs read only caches and take microseconds; 2 workers keep one slow key from holding up the rest.
-  spec({ flag: 'workers', key: 'workers', kind: 'int', default: 2, min: 1, help: 'concurrent pod syncs' }),
+  spec({
+    flag: 'workers',
+    key: 'workers',
+    kind: 'int',
+    default: WORKERS,
+    min: 1,
+    help: 'concurrent pod syncs',
+  }),
+  // The flag keeps its published name; the setting is client-go's "requeues".
   spec({
     flag: 'max-retries',
-    key: 'maxRetries',
+    key: 'maxRequeues',
     kind: 'int',
     default: MAX_REQUEUES,
     min: 0,
@@ -128,22 +139,21 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: 'duration',
     default: RETRY_BASE_DELAY_MS,
     min: 1,
-    help: 'first retry delay, doubled per failure (client-go: 5ms, spent in 155ms; see README)',
+    help: 'first retry delay of a failed key, doubled per failure (client-go: 5ms, five requeues spent in 155ms)',
   }),
   spec({
     flag: 'retry-max-delay',
     key: 'retryMaxDelayMs',
     kind: 'duration',
-    default: MAX_DELAY_MS,
+    default: RETRY_MAX_DELAY_MS,
     min: 1,
     help: 'cap on the retry delay (client-go: 1000s)',
   }),
-  // controller-runtime's default SyncPeriod: a safety net for missed events, rare enough to cost nothing.
   spec({
     flag: 'resync-period',
     key: 'resyncPeriodMs',
     kind: 'duration',
-    default: 36_000_000,
+    default: RESYNC_PERIOD_MS,
     min: 0,
     help: 're-sync every cached pod this often, without API calls; 0 disables',
   }),
@@ -233,16 +243,15 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'graceful-shutdown-timeout',
     key: 'gracefulShutdownTimeoutMs',
     kind: 'duration',
-    default: DRAIN_TIMEOUT_MS,
+    default: GRACEFUL_SHUTDOWN_TIMEOUT_MS,
     min: 0,
     help: 'how long in-flight syncs may drain on SIGTERM (controller-runtime: 30s)',
   }),
-  // client-go's 5 qps / burst 10 throttle an informer relist; paginated lists of 10,000 pods are 20 requests.
   spec({
     flag: 'kube-api-qps',
     key: 'kubeApiQps',
     kind: 'number',
-    default: 50,
+    default: KUBE_API_QPS,
     min: 0.001,
     help: 'client-side request rate limit to the API server (client-go: 5)',
   }),
@@ -250,7 +259,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: 'kube-api-burst',
     key: 'kubeApiBurst',
     kind: 'int',
-    default: 100,
+    default: KUBE_API_BURST,
     min: 1,
     help: 'client-side request burst (client-go: 10)',
   }),

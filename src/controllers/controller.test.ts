@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock, advance, captureLogs, flush, metricSum } from '../testing/index.ts';
 import { ItemExponentialFailureRateLimiter } from '../queue/index.ts';
 import { ApiError } from '../client/index.ts';
-import { CacheSyncTimeoutError, Controller, type ControllerOptions } from './controller.ts';
+import { Controller, type ControllerOptions } from './controller.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
 
@@ -14,7 +14,6 @@ function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
   const controller = new Controller({
     name: 'test',
     reconcile,
-    caches: [{ hasSynced: () => true }],
     rateLimiter: new ItemExponentialFailureRateLimiter<string>(5, 1000),
     clock,
     logger,
@@ -22,20 +21,24 @@ function setup(reconcile: Reconciler, extra: Partial<ControllerOptions> = {}) {
     ...extra,
   });
   const stop = new AbortController();
-  const running = controller.run(stop.signal);
+  const running = controller.start(stop.signal);
   return { clock, registry, lines, controller, stop, running };
 }
 
 describe('Controller', () => {
   it('reconciles each key and forgets it on success', async () => {
     const seen: string[] = [];
-    const { controller, registry, stop, running } = setup((key) => {
-      seen.push(key);
-      return Promise.resolve(undefined);
-    });
+    const { controller, registry, stop, running } = setup(
+      (key) => {
+        seen.push(key);
+        return Promise.resolve(undefined);
+      },
+      { workers: 1 },
+    );
+    // The one worker takes ns/a at once; ns/b waits, and is pending only once however often added.
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
-    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
     await flush();
     expect(seen).toEqual(['ns/a', 'ns/b']);
     expect(controller.queue.numRequeues('ns/a')).toBe(0);
@@ -138,46 +141,6 @@ describe('Controller', () => {
     await running;
   });
 
-  it('starts workers only after every cache has synced', async () => {
-    let synced = false;
-    const seen: string[] = [];
-    const { controller, clock, stop, running } = setup(
-      (key) => {
-        seen.push(key);
-        return Promise.resolve(undefined);
-      },
-      { caches: [{ hasSynced: () => true }, { hasSynced: () => synced }] },
-    );
-    controller.enqueue('k');
-    clock.step(500);
-    await flush();
-    expect(seen).toEqual([]);
-    synced = true;
-    clock.step(100);
-    await flush();
-    expect(seen).toEqual(['k']);
-    stop.abort();
-    await running;
-  });
-
-  it('fails clearly when the caches do not sync in time', async () => {
-    const { clock, running } = setup(() => Promise.resolve(undefined), {
-      caches: [{ hasSynced: () => false }],
-      cacheSyncTimeoutMs: 1_000,
-    });
-    const outcome = running.then(
-      () => 'resolved',
-      (err: unknown) => err,
-    );
-    for (let i = 0; i < 11; i++) {
-      clock.step(100);
-      await flush();
-    }
-    const err = await outcome;
-    expect(err).toBeInstanceOf(CacheSyncTimeoutError);
-    expect((err as Error).message).toContain('caches not synced within 1000 ms');
-  });
-
   it('runs up to `workers` reconciles at once, never one key twice at once', async () => {
     const release = new Map<string, () => void>();
     const active = new Set<string>();
@@ -229,7 +192,7 @@ describe('Controller', () => {
             }),
         );
       },
-      { shutdownTimeoutMs: 1_000 },
+      { gracefulShutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('slow');
     await flush();
@@ -352,7 +315,7 @@ describe('Controller behind a leader gate', () => {
         reconcileSignal = signal;
         return new Promise(() => undefined); // an async reconcile that would run on
       },
-      { leaderGate: gate, workers: 2, shutdownTimeoutMs: 30_000 },
+      { leaderGate: gate, workers: 2, gracefulShutdownTimeoutMs: 30_000 },
     );
     controller.enqueue('ns/slow');
     await flush();
@@ -382,7 +345,7 @@ describe('Controller behind a leader gate', () => {
             resolve(undefined);
           };
         }),
-      { leaderGate: gate, shutdownTimeoutMs: 1_000 },
+      { leaderGate: gate, gracefulShutdownTimeoutMs: 1_000 },
     );
     controller.enqueue('ns/slow');
     await flush();

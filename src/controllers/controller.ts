@@ -2,65 +2,56 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { retryAfterMs } from '../client/index.ts';
-import { realClock, type Clock } from '../clock/index.ts';
+import { aborted, realClock, type Clock } from '../clock/index.ts';
 import {
-  DRAIN_TIMEOUT_MS,
-  MAX_REQUEUES,
   PrometheusMetricsProvider,
   RateLimitingQueue,
-  type RateLimitingWorkQueue,
   type RateLimiter,
+  type RateLimitingWorkQueue,
 } from '../queue/index.ts';
 import { controllerMetrics, initControllerSeries, type ReconcileResultLabel } from './controller-metrics.ts';
-import { CACHE_SYNC_POLL_MS } from '../informers/index.ts';
-import { CACHE_SYNC_TIMEOUT_MS, WORKERS } from './defaults.ts';
+import { GRACEFUL_SHUTDOWN_TIMEOUT_MS, MAX_REQUEUES, WORKERS } from './defaults.ts';
 import type { LeaderGate } from './leader-gate.ts';
 import { TerminalError, type Reconciler } from './reconciler.ts';
-
-/** Anything whose cache must be filled before workers may read it. */
-export interface Syncable {
-  hasSynced(): boolean;
-}
 
 export interface ControllerOptions {
   name: string;
   reconcile: Reconciler;
-  /** Caches the reconciler reads; workers start only once all have synced. */
-  caches: readonly Syncable[];
   /**
    * Leader-only work: each reconcile waits until the gate says this replica leads, checked right
    * before the call. Stopped while the gate is closed, the controller does not drain.
    */
   leaderGate?: LeaderGate;
+  /** Concurrent reconciles; WORKERS (2) by default. */
   workers?: number;
-  maxRetries?: number;
-  /** The retry limiter; by default client-go's controller limiter with the operator's 1 s base delay. */
+  /** Requeues of a failing key before it is dropped; MAX_REQUEUES (5) by default. */
+  maxRequeues?: number;
+  /** The retry limiter; defaultControllerRateLimiter() by default. */
   rateLimiter?: RateLimiter<string>;
-  cacheSyncTimeoutMs?: number;
-  shutdownTimeoutMs?: number;
+  /** How long in-flight reconciles may finish after a stop, in ms; GRACEFUL_SHUTDOWN_TIMEOUT_MS by default. */
+  gracefulShutdownTimeoutMs?: number;
   clock?: Clock;
   logger?: Logger;
   registry?: Registry;
 }
 
-export class CacheSyncTimeoutError extends Error {
-  override name = 'CacheSyncTimeoutError';
-}
-
 /**
  * Keys go in through enqueue(); N workers take them from a rate-limited queue and reconcile them. As in
  * client-go's workqueue example: success forgets the key's failures; a failure is retried with backoff
- * while numRequeues < maxRetries, then the key is dropped with an error log and a metric.
+ * while numRequeues < maxRequeues, then the key is dropped with an error log and a metric. A Runnable
+ * that needs leader election (src/manager): the manager starts it once the caches it reads have synced.
  */
 export class Controller {
   readonly name: string;
+  readonly needLeaderElection = true;
   readonly queue: RateLimitingWorkQueue<string>;
   readonly #options: ControllerOptions;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #metrics: ReturnType<typeof controllerMetrics>;
   readonly #workers: number;
-  readonly #maxRetries: number;
+  readonly #maxRequeues: number;
+  readonly #gracefulShutdownTimeoutMs: number;
   #started = false;
 
   constructor(options: ControllerOptions) {
@@ -69,10 +60,11 @@ export class Controller {
     this.#clock = options.clock ?? realClock;
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: options.name });
     this.#workers = options.workers ?? WORKERS;
-    this.#maxRetries = options.maxRetries ?? MAX_REQUEUES;
+    this.#maxRequeues = options.maxRequeues ?? MAX_REQUEUES;
+    this.#gracefulShutdownTimeoutMs = options.gracefulShutdownTimeoutMs ?? GRACEFUL_SHUTDOWN_TIMEOUT_MS;
     if (!Number.isInteger(this.#workers) || this.#workers < 1) throw new RangeError('workers must be >= 1');
-    if (!Number.isInteger(this.#maxRetries) || this.#maxRetries < 0)
-      throw new RangeError('maxRetries must be >= 0');
+    if (!Number.isInteger(this.#maxRequeues) || this.#maxRequeues < 0)
+      throw new RangeError('maxRequeues must be >= 0');
     this.#metrics = controllerMetrics(options.registry);
     initControllerSeries(this.#metrics, this.name, this.#workers);
     this.queue = new RateLimitingQueue<string>({
@@ -88,29 +80,20 @@ export class Controller {
   }
 
   /**
-   * Waits for the caches, runs the workers until `signal` aborts, then stops taking keys and drains the
-   * in-flight reconciles within the shutdown timeout (their signal aborts when it passes). Behind a
-   * leader gate that is closed by then (the Lease was lost), it stops at once instead: in-flight
-   * reconciles are aborted and not waited for, as controller-runtime sets gracefulShutdownTimeout to 0
-   * on a lost lease (pkg/manager/internal.go). Rejects with CacheSyncTimeoutError when the caches do not
-   * sync in time.
+   * Runs the workers until `signal` aborts, then stops taking keys and drains the in-flight reconciles
+   * within gracefulShutdownTimeoutMs (their signal aborts when it passes). Behind a leader gate that is
+   * closed by then (the Lease was lost), it stops at once instead: in-flight reconciles are aborted and
+   * not waited for, as controller-runtime sets gracefulShutdownTimeout to 0 on a lost lease
+   * (pkg/manager/internal.go). The caches it reads must have synced: the manager waits for them first.
    */
-  async run(signal: AbortSignal): Promise<void> {
+  async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new Error(`controller ${this.name} already started`);
     this.#started = true;
-    const synced = await this.#waitForCaches(signal);
-    if (!synced) {
-      this.queue.shutDown();
-      if (signal.aborted) return;
-      throw new CacheSyncTimeoutError(
-        `controller ${this.name}: caches not synced within ${this.#cacheSyncTimeoutMs} ms`,
-      );
-    }
     this.#log.info({ workers: this.#workers }, 'caches synced, starting workers');
     // In-flight reconciles keep running during the drain; this aborts them when the drain deadline passes.
     const work = new AbortController();
     const workers = Array.from({ length: this.#workers }, () => this.#worker(work.signal));
-    await waitForAbort(signal);
+    await aborted(signal);
     const gate = this.#options.leaderGate;
     if (gate && !gate.isLeader()) {
       this.#log.info('stopping without drain: not the leader');
@@ -119,30 +102,13 @@ export class Controller {
       return;
     }
     this.#log.info('stopping: draining in-flight reconciles');
-    const drained = await this.queue.shutDownWithDrain({ timeoutMs: this.#shutdownTimeoutMs });
-    if (!drained)
-      this.#log.warn({ timeoutMs: this.#shutdownTimeoutMs }, 'shutdown timeout: aborting reconciles');
+    const timeoutMs = this.#gracefulShutdownTimeoutMs;
+    const drained = await this.queue.shutDownWithDrain({ timeoutMs });
+    if (!drained) this.#log.warn({ timeoutMs }, 'graceful shutdown timeout: aborting reconciles');
     work.abort(new Error('controller shut down'));
     this.queue.shutDown();
     await Promise.all(workers);
     this.#log.info('workers stopped');
-  }
-
-  get #cacheSyncTimeoutMs(): number {
-    return this.#options.cacheSyncTimeoutMs ?? CACHE_SYNC_TIMEOUT_MS;
-  }
-
-  get #shutdownTimeoutMs(): number {
-    return this.#options.shutdownTimeoutMs ?? DRAIN_TIMEOUT_MS;
-  }
-
-  async #waitForCaches(signal: AbortSignal): Promise<boolean> {
-    const deadline = this.#clock.now() + this.#cacheSyncTimeoutMs;
-    while (!this.#options.caches.every((c) => c.hasSynced())) {
-      if (signal.aborted || this.#clock.now() >= deadline) return false;
-      await this.#clock.sleep(CACHE_SYNC_POLL_MS, signal).catch(() => undefined);
-    }
-    return true;
   }
 
   async #worker(signal: AbortSignal): Promise<void> {
@@ -197,20 +163,21 @@ export class Controller {
     const m = this.#metrics;
     const controller = this.name;
     m.reconcileErrors.inc({ controller });
-    const error = describeError(err);
-    if (err instanceof TerminalError) {
+    // A reconcile may throw anything; the log and the Retry-After lookup see an Error.
+    const error = err instanceof Error ? err : new Error(String(err));
+    if (error instanceof TerminalError) {
       m.terminalReconcileErrors.inc({ controller });
       this.queue.forget(key);
       this.#log.error({ key, err: error }, 'sync failed with a terminal error, not retrying');
       return;
     }
     const requeues = this.queue.numRequeues(key);
-    if (requeues < this.#maxRetries) {
+    if (requeues < this.#maxRequeues) {
       this.#log.warn(
-        { key, attempt: requeues + 1, maxRetries: this.#maxRetries, err: error },
+        { key, attempt: requeues + 1, maxRequeues: this.#maxRequeues, err: error },
         'sync failed, retrying',
       );
-      this.queue.addRateLimited(key, retryAfterMs(err));
+      this.queue.addRateLimited(key, retryAfterMs(error));
       return;
     }
     this.queue.forget(key);
@@ -220,22 +187,4 @@ export class Controller {
       'dropping key out of the queue after its last retry',
     );
   }
-}
-
-function describeError(err: unknown): { message: string; type: string } {
-  if (err instanceof Error) return { message: err.message, type: err.name };
-  return { message: String(err), type: typeof err };
-}
-
-function waitForAbort(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    signal.addEventListener(
-      'abort',
-      () => {
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,2 +1,3 @@
 export { Controller, type ControllerOptions } from './controller.ts';
-export { CACHE_SYNC_TIMEOUT_MS } from './defaults.ts';
+export { GRACEFUL_SHUTDOWN_TIMEOUT_MS, MAX_REQUEUES, WORKERS } from './defaults.ts';
+export type { LeaderGate } from './leader-gate.ts';

@@ -15,7 +15,7 @@ function gatedLeader(clock: FakeClock, api: FakeLeaseClient) {
     wallClock: () => new Date(clock.now()),
     random: () => 0,
     callbacks: {
-      onStartedLeading: (signal) => controller?.run(signal),
+      onStartedLeading: (signal) => controller?.start(signal),
     },
   });
   controller = new Controller({
@@ -24,9 +24,8 @@ function gatedLeader(clock: FakeClock, api: FakeLeaseClient) {
       synced.push({ key, at: clock.now() });
       return Promise.resolve(undefined);
     },
-    caches: [{ hasSynced: () => true }],
     rateLimiter: new ItemExponentialFailureRateLimiter<string>(5, 1000),
-    shutdownTimeoutMs: 30_000,
+    gracefulShutdownTimeoutMs: 30_000,
     leaderGate: elector,
     clock,
   });

@@ -42,6 +42,13 @@ export const SHORT_WATCH_MS = 1_000;
  */
 export const MAX_EXPIRED_LIST_RESTARTS = 3;
 
+/**
+ * Every cached pod is handed to the handlers again every 10 h (--resync-period), without API calls:
+ * controller-runtime's default SyncPeriod, a safety net for a missed event, rare enough to cost
+ * nothing. A factory given none does not resync, as client-go's does with 0.
+ */
+export const RESYNC_PERIOD_MS = 36_000_000;
+
 /** Shortest resync period: 1 s, client-go's minimum; shorter requests are raised to it. */
 export const MIN_RESYNC_PERIOD_MS = 1_000;
 

@@ -2,10 +2,10 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { realClock, type Clock } from '../clock/index.ts';
 import type { RestClient } from '../client/index.ts';
-import { CACHE_SYNC_POLL_MS } from './defaults.ts';
 import type { ReflectorConfig } from './reflector.ts';
 import { SharedIndexInformer, type SharedInformer } from './shared-informer.ts';
 import type { KubeObject, ResourceRef } from './types.ts';
+import { waitForCacheSync } from './wait-for-cache-sync.ts';
 
 export interface InformerOptions {
   namespace?: string;
@@ -139,20 +139,10 @@ export class SharedInformerFactory {
     this.start(running);
   }
 
-  /** True once every started informer has synced; polls every 100 ms; false on timeout or abort. */
-  async waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
+  /** True once every started informer has synced (waitForCacheSync); false on timeout or abort. */
+  waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
     const started = [...this.#informers.values()].filter((e) => e.started).map((e) => e.informer);
-    for (;;) {
-      if (started.every((i) => i.hasSynced())) return true;
-      const remaining = deadline - this.#clock.now();
-      if (remaining <= 0 || signal.aborted) return false;
-      try {
-        await this.#clock.sleep(Math.min(CACHE_SYNC_POLL_MS, remaining), signal);
-      } catch {
-        return false;
-      }
-    }
+    return waitForCacheSync(started, { clock: this.#clock, timeoutMs, signal });
   }
 
   /** Stops every informer and waits until each run() has finished. */

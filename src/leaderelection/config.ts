@@ -13,43 +13,63 @@ export const DEFAULT_TIMINGS: Readonly<LeaderElectionTimings> = Object.freeze({
   retryPeriodMs: RETRY_PERIOD_MS,
 });
 
+/** The Lease stores leaseDurationSeconds as whole seconds, and the API server rejects 0. */
+const MIN_LEASE_DURATION_MS = 1_000;
+
 export class LeaderElectionConfigError extends Error {
   override name = 'LeaderElectionConfigError';
 }
 
+/** How a message names a timing and writes a duration: option names and ms here, flags and "900ms" there. */
+export interface TimingNames {
+  name: (key: keyof LeaderElectionTimings) => string;
+  duration: (ms: number) => string;
+}
+
+const OPTION_NAMES: TimingNames = { name: (key) => key, duration: (ms) => String(ms) };
+
 /**
- * Fills in defaults and checks client-go's rules: every timing positive, and
- * leaseDuration > renewDeadline > 1.2 × retryPeriod, so that a leader that cannot renew stops leading
- * before anyone else may take the Lease, and a renewal series has room for more than one attempt.
- * The Lease stores whole seconds (and the API server rejects 0), so the lease duration must be >= 1 s.
+ * Checks client-go's rules (tools/leaderelection NewLeaderElector): every timing positive, and
+ * leaseDuration > renewDeadline > JitterFactor (1.2) × retryPeriod, so that a leader that cannot renew
+ * stops leading before anyone else may take the Lease, and a renewal series has room for more than
+ * one attempt; and, since the Lease records whole seconds, leaseDuration >= 1 s. The one place these
+ * rules live: the command line checks them through here with `names` for its flags.
+ * @throws LeaderElectionConfigError naming the first rule broken and the values.
  */
+export function validateTimings(t: LeaderElectionTimings, names: TimingNames = OPTION_NAMES): void {
+  const { name, duration } = names;
+  for (const key of ['leaseDurationMs', 'renewDeadlineMs', 'retryPeriodMs'] as const) {
+    const value = t[key];
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new LeaderElectionConfigError(`${name(key)} must be a positive duration, got ${duration(value)}`);
+    }
+  }
+  const timing = (key: keyof LeaderElectionTimings): string => `${name(key)} (${duration(t[key])})`;
+  if (t.leaseDurationMs < MIN_LEASE_DURATION_MS) {
+    throw new LeaderElectionConfigError(
+      `${timing('leaseDurationMs')} must be at least ${duration(MIN_LEASE_DURATION_MS)}: the Lease records whole seconds`,
+    );
+  }
+  if (t.leaseDurationMs <= t.renewDeadlineMs) {
+    throw new LeaderElectionConfigError(
+      `${timing('leaseDurationMs')} must be greater than ${timing('renewDeadlineMs')}`,
+    );
+  }
+  if (t.renewDeadlineMs <= JITTER_FACTOR * t.retryPeriodMs) {
+    throw new LeaderElectionConfigError(
+      `${timing('renewDeadlineMs')} must be greater than ${JITTER_FACTOR} x ${timing('retryPeriodMs')}`,
+    );
+  }
+}
+
+/** Fills in the defaults of what is missing, then validateTimings. */
 export function resolveTimings(timings: Partial<LeaderElectionTimings> = {}): LeaderElectionTimings {
   const t: LeaderElectionTimings = {
     leaseDurationMs: timings.leaseDurationMs ?? DEFAULT_TIMINGS.leaseDurationMs,
     renewDeadlineMs: timings.renewDeadlineMs ?? DEFAULT_TIMINGS.renewDeadlineMs,
     retryPeriodMs: timings.retryPeriodMs ?? DEFAULT_TIMINGS.retryPeriodMs,
   };
-  for (const [key, value] of Object.entries(t)) {
-    if (!Number.isFinite(value) || value <= 0) {
-      throw new LeaderElectionConfigError(`${key} must be a positive number of milliseconds, got ${value}`);
-    }
-  }
-  const { leaseDurationMs: lease, renewDeadlineMs: renew, retryPeriodMs: retry } = t;
-  if (lease < 1000) {
-    throw new LeaderElectionConfigError(
-      `leaseDurationMs (${lease}) must be at least 1000: the Lease records whole seconds`,
-    );
-  }
-  if (lease <= renew) {
-    throw new LeaderElectionConfigError(
-      `leaseDurationMs (${lease}) must be greater than renewDeadlineMs (${renew})`,
-    );
-  }
-  if (renew <= JITTER_FACTOR * retry) {
-    throw new LeaderElectionConfigError(
-      `renewDeadlineMs (${renew}) must be greater than ${JITTER_FACTOR} × retryPeriodMs (${retry}) = ${JITTER_FACTOR * retry}`,
-    );
-  }
+  validateTimings(t);
   return t;
 }
 

@@ -4,3 +4,5 @@ export { type LeaderElectionResult, LeaderElector, type StopReason } from './lea
 export type { Lease, LeaseClient } from './lease-client.ts';
 export { LeaseLock } from './lease-lock.ts';
 export { RestLeaseClient } from './rest-lease-client.ts';
+export { LeaderElectionConfigError, type LeaderElectionTimings, validateTimings } from './config.ts';
+export { LeaderElectionLostError, type LeaderElectorOptions } from './leader-elector.ts';

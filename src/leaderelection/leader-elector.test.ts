@@ -213,7 +213,8 @@ describe('LeaderElector: acquiring', () => {
     expect(a.elector.isLeader()).toBe(false);
     const create = a.lines.find((l) => l.msg === 'error initially creating lease');
     expect(create).toMatchObject({ level: 50 });
-    expect(String(create?.err)).toContain('cannot create resource "leases"');
+    expect(create?.err).toMatchObject({ type: 'ApiError' });
+    expect((create?.err as { message?: unknown }).message).toContain('cannot create resource "leases"');
 
     w.api.hook = (op) => {
       if (op === 'get') throw denied('get');
@@ -773,7 +774,9 @@ describe('LeaderElector: guarded work', () => {
     });
     const running = elector.run(stop.signal);
     await advanceTo(w.clock, 5_000);
-    expect(lines.find((l) => l.msg === 'guarded work failed')).toMatchObject({ err: 'Error: boom' });
+    expect(lines.find((l) => l.msg === 'guarded work failed')).toMatchObject({
+      err: { type: 'Error', message: 'boom' },
+    });
     expect(elector.isLeader()).toBe(true);
     stop.abort();
     expect(await running).toEqual({ reason: 'released', releaseWritten: true });

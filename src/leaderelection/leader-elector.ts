@@ -229,7 +229,7 @@ export class LeaderElector {
       this.#setLeading(false);
       this.#end();
       leading.abort(lost);
-      this.#log.error({ err: lost.message }, 'leader election lost');
+      this.#log.error({ err: lost }, 'leader election lost');
       this.#notifyStopped('lost');
       return { reason: 'lost', error: lost };
     }
@@ -356,7 +356,7 @@ export class LeaderElector {
           this.#log.warn(this.#failure(err), 'failed to update lease');
           return 'failed';
         }
-        this.#log.debug({ err: describe(err) }, 'optimistic lease update failed, falling back to slow path');
+        this.#log.debug({ err }, 'optimistic lease update failed, falling back to slow path');
       }
     }
 
@@ -447,7 +447,7 @@ export class LeaderElector {
         }
       }
     } catch (err) {
-      this.#log.error({ err: describe(err) }, 'failed to release lease');
+      this.#log.error({ err }, 'failed to release lease');
       return false;
     } finally {
       limit.dispose();
@@ -473,7 +473,7 @@ export class LeaderElector {
           this.#log.info('guarded work stopped');
         },
         (err: unknown) => {
-          this.#log.error({ err: describe(err) }, 'guarded work failed');
+          this.#log.error({ err }, 'guarded work failed');
         },
       );
   }
@@ -486,9 +486,9 @@ export class LeaderElector {
     return true;
   }
 
-  #failure(err: unknown): { err: string; retryAfterMs?: number } {
+  #failure(err: unknown): { err: unknown; retryAfterMs?: number } {
     const ms = retryAfterMs(err);
-    return ms === undefined ? { err: describe(err) } : { err: describe(err), retryAfterMs: ms };
+    return ms === undefined ? { err } : { err, retryAfterMs: ms };
   }
 
   #markRenewed(at: number, wallAt: number): void {
@@ -531,7 +531,7 @@ export class LeaderElector {
     try {
       this.#callbacks.onNewLeader?.(holder);
     } catch (err) {
-      this.#log.error({ err: describe(err) }, 'onNewLeader callback failed');
+      this.#log.error({ err }, 'onNewLeader callback failed');
     }
   }
 
@@ -544,7 +544,7 @@ export class LeaderElector {
     try {
       this.#callbacks.onStoppedLeading?.(reason);
     } catch (err) {
-      this.#log.error({ err: describe(err) }, 'onStoppedLeading callback failed');
+      this.#log.error({ err }, 'onStoppedLeading callback failed');
     }
   }
 }
@@ -552,8 +552,4 @@ export class LeaderElector {
 /** Refused by RBAC (or with bad credentials): an error, since campaigning cannot succeed until fixed. */
 function levelOf(err: unknown): 'error' | 'warn' {
   return isDenied(err) ? 'error' : 'warn';
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

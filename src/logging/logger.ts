@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
+import { serializeError } from './serialize-error.ts';
 
 /** `auto` is pretty for a person at a terminal and JSON for everything else. */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
@@ -36,7 +37,12 @@ export function resolveLogFormat(format: LogFormat, isTTY: boolean): Exclude<Log
 }
 
 export function createLogger({ level, format, destination, isTTY }: LoggerSettings): Logger {
-  const options: LoggerOptions = { level, base: { app: 'pod-sync-operator' }, redact: REDACT };
+  const options: LoggerOptions = {
+    level,
+    base: { app: 'pod-sync-operator' },
+    redact: REDACT,
+    serializers: { err: serializeError },
+  };
   if (resolveLogFormat(format, isTTY ?? process.stdout.isTTY) === 'pretty') {
     // In this thread and synchronous (no transport worker), so the last lines before an exit are
     // written; one line per entry, as a stream of pod transitions reads best; `app` says nothing to a

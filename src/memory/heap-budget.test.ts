@@ -37,18 +37,21 @@ class ScriptedHeap implements HeapSource {
   }
 }
 
-function budget(heap: ScriptedHeap, pods: () => number) {
+function budget(heap: ScriptedHeap, pods: () => number, synced: () => boolean = () => false) {
   const { logger, lines } = captureLogs('info');
   const exhausted: Assessment[] = [];
   const registry = new Registry();
   const b = new HeapBudget({
     source: heap,
     cachedPods: pods,
+    hasSynced: synced,
     logger,
     registry,
     onExhausted: (a) => exhausted.push(a),
   });
-  return { b, lines, exhausted, registry };
+  const stop = new AbortController();
+  const start = () => b.start(stop.signal);
+  return { start, stop, lines, exhausted, registry };
 }
 
 describe('assess', () => {
@@ -80,11 +83,16 @@ describe('HeapBudget', () => {
   it('says nothing while a relist fits, then reports the heap the cached pods take once synced', () => {
     const heap = new ScriptedHeap(384, 512);
     let pods = 0;
-    const { b, lines, exhausted } = budget(heap, () => pods);
-    b.start();
+    let synced = false;
+    const { start, lines, exhausted } = budget(
+      heap,
+      () => pods,
+      () => synced,
+    );
+    void start();
     heap.gc(25);
     pods = 10_000;
-    b.synced();
+    synced = true;
     heap.gc(45);
     heap.gc(46);
     expect(exhausted).toEqual([]);
@@ -97,9 +105,12 @@ describe('HeapBudget', () => {
   it('errors once when the pods would not fit a relist, naming the count, the limits and the limit to set', async () => {
     const heap = new ScriptedHeap(384, 512);
     const pods = 60_000;
-    const { b, lines, exhausted, registry } = budget(heap, () => pods);
-    b.start();
-    b.synced();
+    const { start, lines, exhausted, registry } = budget(
+      heap,
+      () => pods,
+      () => true,
+    );
+    void start();
     heap.gc(200);
     heap.gc(210);
     const errors = lines.filter((l) => l.level === 50);
@@ -120,8 +131,8 @@ describe('HeapBudget', () => {
 
   it('while the first list arrives: warns as soon as even the partial cache would not fit twice', () => {
     const heap = new ScriptedHeap(64);
-    const { b, lines } = budget(heap, () => 0);
-    b.start();
+    const { start, lines } = budget(heap, () => 0);
+    void start();
     heap.gc(40); // 20 MiB cached so far: 60 > 51.2
     const error = lines.find((l) => l.level === 50);
     expect(error?.msg).toContain('the pods listed so far (the first list had not completed) take 20 MiB');
@@ -131,8 +142,8 @@ describe('HeapBudget', () => {
 
   it('exhausted: one fatal line with the remedy, then the callback, once', () => {
     const heap = new ScriptedHeap(64);
-    const { b, lines, exhausted } = budget(heap, () => 0);
-    b.start();
+    const { start, lines, exhausted } = budget(heap, () => 0);
+    void start();
     heap.gc(58);
     heap.gc(60);
     expect(exhausted).toHaveLength(1);
@@ -146,11 +157,12 @@ describe('HeapBudget', () => {
     expect(fatal[0]?.msg).toContain('memory limit to at least 192 MiB');
   });
 
-  it('stop() unsubscribes', () => {
+  it('unsubscribes once its signal aborts', async () => {
     const heap = new ScriptedHeap(64);
-    const { b, exhausted } = budget(heap, () => 0);
-    b.start();
-    b.stop();
+    const { start, stop, exhausted } = budget(heap, () => 0);
+    const running = start();
+    stop.abort();
+    await running;
     heap.gc(63);
     expect(exhausted).toEqual([]);
   });

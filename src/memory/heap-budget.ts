@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
+import { aborted } from '../clock/index.ts';
 import {
   DEPLOYED_OLD_SPACE_PERCENTAGE,
   EXHAUSTED_SHARE,
@@ -82,6 +83,8 @@ export interface HeapBudgetOptions {
   source: HeapSource;
   /** Pods in the cache now, for the messages (0 while the first watch-list is still arriving). */
   cachedPods: () => number;
+  /** Whether the caches have synced: from then on the pods cached are all the pods. */
+  hasSynced: () => boolean;
   logger: Logger;
   registry?: Registry;
   /** Called once, after the fatal line, when the heap is exhausted; the operator exits 1. */
@@ -90,6 +93,11 @@ export interface HeapBudgetOptions {
 }
 
 const mib = (bytes: number): number => Math.round(bytes / MIB);
+
+/** The `err` of the budget's error and fatal lines: the verdict in one line; the message says the rest. */
+export class HeapBudgetError extends Error {
+  override name = 'HeapBudgetError';
+}
 
 /**
  * Watches the live heap after every full GC against V8's old-generation limit and says, in the log
@@ -101,19 +109,19 @@ const mib = (bytes: number): number => Math.round(bytes / MIB);
 export class HeapBudget {
   readonly #source: HeapSource;
   readonly #cachedPods: () => number;
+  readonly #hasSynced: () => boolean;
   readonly #log: Logger;
   readonly #onExhausted: (assessment: Assessment) => void;
   readonly #rules: BudgetRules;
   readonly #gauges: { live: Gauge; limit: Gauge; peak: Gauge };
   #baseline = Number.POSITIVE_INFINITY;
   #verdict: Verdict = 'fits';
-  #synced = false;
   #reportedSync = false;
-  #unsubscribe: (() => void) | undefined;
 
   constructor(options: HeapBudgetOptions) {
     this.#source = options.source;
     this.#cachedPods = options.cachedPods;
+    this.#hasSynced = options.hasSynced;
     this.#log = options.logger.child({ component: 'heap-budget' });
     this.#onExhausted = options.onExhausted;
     this.#rules = { ...DEFAULT_BUDGET_RULES, ...options.rules };
@@ -137,24 +145,22 @@ export class HeapBudget {
     };
   }
 
-  /** Takes the baseline (nothing cached yet) and starts judging every full GC. */
-  start(): void {
+  /**
+   * Takes the baseline (nothing cached yet, so the manager starts it before the caches) and judges
+   * every full GC until `signal` aborts. A Runnable on every replica (src/manager).
+   */
+  async start(signal: AbortSignal): Promise<void> {
     const now = this.#source.current();
     this.#baseline = Math.min(this.#baseline, now.oldBytes);
     this.#gauges.limit.set(now.oldLimitBytes);
-    this.#unsubscribe ??= this.#source.onFullGc((reading) => {
+    const unsubscribe = this.#source.onFullGc((reading) => {
       this.observe(reading);
     });
-  }
-
-  /** The caches have synced: the next full GC reports the heap the cached pods take. */
-  synced(): void {
-    this.#synced = true;
-  }
-
-  stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
+    try {
+      await aborted(signal);
+    } finally {
+      unsubscribe();
+    }
   }
 
   /** Judges one full-GC reading; logs and calls back on a change of verdict. */
@@ -169,22 +175,28 @@ export class HeapBudget {
     const fields = this.#fields(a);
     if (a.verdict === 'exhausted') {
       if (previous === 'exhausted') return a;
+      const err = new HeapBudgetError(
+        `heap exhausted: ${mib(a.liveBytes)} MiB live at a ${mib(a.oldLimitBytes)} MiB old-generation limit`,
+      );
       this.#log.fatal(
-        fields,
+        { err, ...fields },
         `heap exhausted: ${mib(a.liveBytes)} MiB live after a full GC, at the ${mib(a.oldLimitBytes)} MiB old-generation limit, with ${this.#cached()}; exiting before V8 aborts. ${this.#remedy(a)}`,
       );
       this.#onExhausted(a);
       return a;
     }
     if (a.verdict === 'relist-too-large' && previous !== 'relist-too-large') {
+      const err = new HeapBudgetError(
+        `heap too small for a relist: ${mib(a.relistPeakBytes)} MiB at a ${mib(a.oldLimitBytes)} MiB old-generation limit`,
+      );
       this.#log.error(
-        fields,
+        { err, ...fields },
         `heap too small for the pods: ${this.#cached()} take ${mib(a.cacheBytes)} MiB, and a relist holds them twice (about ${mib(a.relistPeakBytes)} MiB live), more than ${Math.round(this.#rules.relistHeadroom * 100)}% of the ${mib(a.oldLimitBytes)} MiB old-generation limit. ${this.#remedy(a)}`,
       );
     } else if (a.verdict === 'fits' && previous === 'relist-too-large') {
       this.#log.info(fields, 'heap budget: a relist fits again');
     }
-    if (this.#synced && !this.#reportedSync) {
+    if (!this.#reportedSync && this.#hasSynced()) {
       this.#reportedSync = true;
       this.#log.info(
         fields,
@@ -197,7 +209,7 @@ export class HeapBudget {
   /** "12,000 pods cached", or, while the first watch-list gathers its pods aside, what is known. */
   #cached(): string {
     const pods = this.#cachedPods();
-    return this.#synced || pods > 0
+    return pods > 0 || this.#hasSynced()
       ? `${pods.toLocaleString('en-US')} pods cached`
       : 'the pods listed so far (the first list had not completed)';
   }
@@ -205,7 +217,7 @@ export class HeapBudget {
   #remedy(a: Assessment): string {
     const memory = this.#source.memoryLimitBytes();
     const percentage = this.#rules.oldSpacePercentage;
-    const more = this.#synced ? '' : ', more for the pods not listed yet';
+    const more = this.#hasSynced() ? '' : ', more for the pods not listed yet';
     const now = memory === undefined ? 'none is set' : `it is ${mib(memory)} MiB`;
     return (
       `Set the container's memory limit to at least ${mib(a.neededMemoryLimitBytes)} MiB${more} (${now}) ` +

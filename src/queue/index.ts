@@ -1,4 +1,4 @@
-export { DRAIN_TIMEOUT_MS, MAX_DELAY_MS, MAX_REQUEUES, RETRY_BASE_DELAY_MS } from './defaults.ts';
+export { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.ts';
 export { PrometheusMetricsProvider } from './prometheus-metrics.ts';
 export { Queue, type WorkQueue } from './queue.ts';
 export {

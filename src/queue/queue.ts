@@ -1,5 +1,5 @@
 import { realClock, type Clock, type TimerHandle } from '../clock/index.ts';
-import { DRAIN_TIMEOUT_MS, UNFINISHED_WORK_UPDATE_PERIOD_MS } from './defaults.ts';
+import { UNFINISHED_WORK_UPDATE_PERIOD_MS } from './defaults.ts';
 import { Fifo } from './fifo.ts';
 import { noopMetricsProvider, type MetricsProvider } from './metrics.ts';
 import { newQueueMetrics, type QueueMetrics } from './queue-metrics.ts';
@@ -10,7 +10,7 @@ export type GetResult<T> = { item: T; shutdown: false } | { item?: undefined; sh
 export interface DrainOptions {
   /** Gives up waiting (resolving false) when aborted. */
   signal?: AbortSignal;
-  /** Gives up waiting (resolving false) after this long; DRAIN_TIMEOUT_MS when omitted. */
+  /** Gives up waiting (resolving false) after this long; without it, waits until drained as client-go does. */
   timeoutMs?: number;
 }
 
@@ -112,8 +112,8 @@ export class Queue<T extends string = string> implements WorkQueue<T> {
   }
 
   shutDownWithDrain(options: DrainOptions = {}): Promise<boolean> {
-    const { signal, timeoutMs = DRAIN_TIMEOUT_MS } = options;
-    if (!(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
+    const { signal, timeoutMs } = options;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0 && Number.isFinite(timeoutMs))) {
       throw new RangeError(`drain timeout must be a finite number of ms >= 0, got ${timeoutMs}`);
     }
     this.#beginShutdown();
@@ -122,14 +122,14 @@ export class Queue<T extends string = string> implements WorkQueue<T> {
     return new Promise((resolve) => {
       const settle = (drained: boolean): void => {
         this.#drainers.delete(settle);
-        this.#clock.clearTimeout(timer);
+        if (timer) this.#clock.clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         resolve(drained);
       };
       const onAbort = (): void => {
         settle(false);
       };
-      const timer = this.#clock.setTimeout(onAbort, timeoutMs);
+      const timer = timeoutMs === undefined ? undefined : this.#clock.setTimeout(onAbort, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#drainers.add(settle);
     });

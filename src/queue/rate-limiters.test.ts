@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/index.ts';
-import {
-  BUCKET_BURST,
-  BUCKET_QPS,
-  CLIENT_GO_BASE_DELAY_MS,
-  MAX_DELAY_MS,
-  RETRY_BASE_DELAY_MS,
-} from './defaults.ts';
+import { BUCKET_BURST, BUCKET_QPS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.ts';
 import {
   BucketRateLimiter,
   defaultControllerRateLimiter,
@@ -111,12 +105,10 @@ describe('MaxOfRateLimiter', () => {
 });
 
 describe('defaultControllerRateLimiter', () => {
-  it("defaults to client-go's 5 ms exponential backoff within a 10 qps, 100 burst bucket", () => {
-    expect([CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS, BUCKET_QPS, BUCKET_BURST]).toEqual([
-      5, 1_000_000, 10, 100,
-    ]);
+  it("takes client-go's 5 ms exponential backoff within a 10 qps, 100 burst bucket when asked", () => {
+    expect([RETRY_MAX_DELAY_MS, BUCKET_QPS, BUCKET_BURST]).toEqual([1_000_000, 10, 100]);
     const clock = new FakeClock();
-    const limiter = defaultControllerRateLimiter<string>({ clock });
+    const limiter = defaultControllerRateLimiter<string>({ retryBaseDelayMs: 5, clock });
     expect(delays(limiter, 'a', 5)).toEqual([5, 10, 20, 40, 80]);
     // 95 more items spend the rest of the burst; the next one waits for the bucket, not its own backoff.
     for (let i = 0; i < 95; i++) expect(limiter.when(`k${i}`)).toBe(5);
@@ -129,11 +121,9 @@ describe('defaultControllerRateLimiter', () => {
     expect(delays(limiter, 'a', 40).at(-1)).toBe(1_000_000);
   });
 
-  it("takes the operator's 1 s base when asked", () => {
-    const limiter = defaultControllerRateLimiter<string>({
-      baseDelayMs: RETRY_BASE_DELAY_MS,
-      clock: new FakeClock(),
-    });
+  it("defaults to the operator's 1 s base, the one default of --retry-base-delay", () => {
+    expect(RETRY_BASE_DELAY_MS).toBe(1_000);
+    const limiter = defaultControllerRateLimiter<string>({ clock: new FakeClock() });
     const all = delays(limiter, 'a', 5);
     expect(all).toEqual([1_000, 2_000, 4_000, 8_000, 16_000]);
     expect(all.reduce((sum, d) => sum + d, 0)).toBe(31_000);

@@ -1,6 +1,6 @@
 import { realClock, type Clock } from '../clock/index.ts';
 import { TokenBucketRateLimiter } from '../flowcontrol/index.ts';
-import { BUCKET_BURST, BUCKET_QPS, CLIENT_GO_BASE_DELAY_MS, MAX_DELAY_MS } from './defaults.ts';
+import { BUCKET_BURST, BUCKET_QPS, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from './defaults.ts';
 
 /** Decides how long an item waits before it is retried. */
 export interface RateLimiter<T> {
@@ -16,26 +16,26 @@ function requireNonNegative(name: string, value: number): void {
   if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${value}`);
 }
 
-/** Per item: baseMs * 2^failures, capped at maxMs. */
+/** Per item: retryBaseDelayMs * 2^failures, capped at retryMaxDelayMs. */
 export class ItemExponentialFailureRateLimiter<T> implements RateLimiter<T> {
-  readonly #baseMs: number;
-  readonly #maxMs: number;
+  readonly #retryBaseDelayMs: number;
+  readonly #retryMaxDelayMs: number;
   readonly #failures = new Map<T, number>();
 
-  constructor(baseMs: number, maxMs: number) {
-    requireNonNegative('baseMs', baseMs);
-    requireNonNegative('maxMs', maxMs);
-    this.#baseMs = baseMs;
-    this.#maxMs = maxMs;
+  constructor(retryBaseDelayMs: number, retryMaxDelayMs: number) {
+    requireNonNegative('retryBaseDelayMs', retryBaseDelayMs);
+    requireNonNegative('retryMaxDelayMs', retryMaxDelayMs);
+    this.#retryBaseDelayMs = retryBaseDelayMs;
+    this.#retryMaxDelayMs = retryMaxDelayMs;
   }
 
   when(item: T): number {
     const failures = this.#failures.get(item) ?? 0;
     this.#failures.set(item, failures + 1);
-    if (this.#baseMs === 0) return 0;
+    if (this.#retryBaseDelayMs === 0) return 0;
     // 2 ** failures becomes Infinity past 1023: the comparison then caps it rather than overflowing.
-    const delay = this.#baseMs * 2 ** failures;
-    return delay < this.#maxMs ? delay : this.#maxMs;
+    const delay = this.#retryBaseDelayMs * 2 ** failures;
+    return delay < this.#retryMaxDelayMs ? delay : this.#retryMaxDelayMs;
   }
 
   forget(item: T): void {
@@ -125,25 +125,32 @@ export class MaxOfRateLimiter<T> implements RateLimiter<T> {
 }
 
 export interface ControllerRateLimiterOptions {
-  /** Per-item base delay; CLIENT_GO_BASE_DELAY_MS (5 ms) unless given, e.g. RETRY_BASE_DELAY_MS. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+  /** A key's first retry delay in ms, doubled per failure; RETRY_BASE_DELAY_MS (1 s) by default. */
+  retryBaseDelayMs?: number;
+  /** Cap on a key's retry delay in ms; RETRY_MAX_DELAY_MS (1000 s) by default. */
+  retryMaxDelayMs?: number;
+  /** Retries per second over all keys; BUCKET_QPS (10) by default. */
   qps?: number;
+  /** Retries over all keys that may go at once; BUCKET_BURST (100) by default. */
   burst?: number;
   clock?: Clock;
 }
 
-/** client-go's default: per-item exponential backoff, and an overall token bucket over all retries. */
+/**
+ * client-go's DefaultTypedControllerRateLimiter (util/workqueue/default_rate_limiters.go): per-item
+ * exponential backoff, and an overall token bucket over all retries; only the base delay differs
+ * (RETRY_BASE_DELAY_MS says why).
+ */
 export function defaultControllerRateLimiter<T>(options: ControllerRateLimiterOptions = {}): RateLimiter<T> {
   const {
-    baseDelayMs = CLIENT_GO_BASE_DELAY_MS,
-    maxDelayMs = MAX_DELAY_MS,
+    retryBaseDelayMs = RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs = RETRY_MAX_DELAY_MS,
     qps = BUCKET_QPS,
     burst = BUCKET_BURST,
     clock = realClock,
   } = options;
   return new MaxOfRateLimiter<T>(
-    new ItemExponentialFailureRateLimiter<T>(baseDelayMs, maxDelayMs),
+    new ItemExponentialFailureRateLimiter<T>(retryBaseDelayMs, retryMaxDelayMs),
     new BucketRateLimiter<T>(qps, burst, clock),
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../testing/index.ts';
-import { MAX_REQUEUES, RETRY_BASE_DELAY_MS } from './defaults.ts';
+import { MAX_REQUEUES } from '../controllers/index.ts';
+import { RETRY_BASE_DELAY_MS } from './defaults.ts';
 import { RateLimitingQueue } from './rate-limiting-queue.ts';
 import { defaultControllerRateLimiter, ItemExponentialFailureRateLimiter } from './rate-limiters.ts';
 
@@ -27,7 +28,10 @@ async function failOnce(queue: RateLimitingQueue): Promise<string> {
 describe('RateLimitingQueue', () => {
   it('retries a failing key after 5, 10, 20, 40 and 80 ms with the client-go limiter', async () => {
     const clock = new FakeClock();
-    const queue = new RateLimitingQueue({ clock, rateLimiter: defaultControllerRateLimiter({ clock }) });
+    const queue = new RateLimitingQueue({
+      clock,
+      rateLimiter: defaultControllerRateLimiter({ retryBaseDelayMs: 5, clock }),
+    });
     queue.add('ns/pod');
     const waits: number[] = [];
     await failOnce(queue);

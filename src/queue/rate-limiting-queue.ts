@@ -1,5 +1,4 @@
 import { realClock } from '../clock/index.ts';
-import { RETRY_BASE_DELAY_MS } from './defaults.ts';
 import { DelayingQueue, type DelayingQueueOptions, type DelayingWorkQueue } from './delaying-queue.ts';
 import type { DrainOptions, GetResult } from './queue.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.ts';
@@ -17,10 +16,7 @@ export interface RateLimitingWorkQueue<T> extends DelayingWorkQueue<T> {
 }
 
 export interface RateLimitingQueueOptions<T> extends Omit<DelayingQueueOptions<T>, 'queue'> {
-  /**
-   * By default client-go's controller limiter with the operator's RETRY_BASE_DELAY_MS (1 s) base;
-   * pass defaultControllerRateLimiter() for client-go's 5 ms.
-   */
+  /** defaultControllerRateLimiter() unless given. */
   rateLimiter?: RateLimiter<T>;
   /** The delaying queue to feed; by default a new DelayingQueue with the same name, clock and metrics. */
   queue?: DelayingWorkQueue<T>;
@@ -33,12 +29,7 @@ export class RateLimitingQueue<T extends string = string> implements RateLimitin
   constructor(options: RateLimitingQueueOptions<T> = {}) {
     const { queue, rateLimiter, ...delayingOptions } = options;
     this.#queue = queue ?? new DelayingQueue<T>(delayingOptions);
-    this.#limiter =
-      rateLimiter ??
-      defaultControllerRateLimiter<T>({
-        baseDelayMs: RETRY_BASE_DELAY_MS,
-        clock: options.clock ?? realClock,
-      });
+    this.#limiter = rateLimiter ?? defaultControllerRateLimiter<T>({ clock: options.clock ?? realClock });
   }
 
   addRateLimited(item: T, minDelayMs = 0): void {

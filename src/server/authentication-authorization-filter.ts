@@ -38,7 +38,7 @@ export function withAuthenticationAndAuthorization(
       try {
         authentication = await authenticator.authenticateRequest(req.headers.authorization);
       } catch (err) {
-        logger.error({ err: errorFields(err), path }, 'Authentication failed');
+        logger.error({ err, path }, 'Authentication failed');
         plainError(res, 500, 'Authentication failed');
         return;
       }
@@ -55,7 +55,7 @@ export function withAuthenticationAndAuthorization(
       } catch (err) {
         if (aborted.signal.aborted) return;
         const msg = `Authorization for user ${user.username} failed`;
-        logger.error({ err: errorFields(err), path }, msg);
+        logger.error({ err, path }, msg);
         plainError(res, 500, msg);
         return;
       }
@@ -75,8 +75,4 @@ function plainError(res: ServerResponse, code: number, message: string): void {
   res
     .writeHead(code, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' })
     .end(`${message}\n`);
-}
-
-function errorFields(err: unknown): { message: string } {
-  return { message: err instanceof Error ? err.message : String(err) };
 }

@@ -82,10 +82,7 @@ export class CertificateWatcher {
     try {
       pair = this.#read();
     } catch (err) {
-      this.#options.logger.error(
-        { err: { message: (err as Error).message }, cert: this.#options.certFile },
-        'failed to read certificate',
-      );
+      this.#options.logger.error({ err, cert: this.#options.certFile }, 'failed to read certificate');
       return false;
     }
     if (pair.cert === this.#current.cert && pair.key === this.#current.key) return true;

@@ -102,7 +102,7 @@ describe('the cost of an owner kind', () => {
     });
     const stop = new AbortController();
     factory.start(stop.signal);
-    const running = podSync.run(stop.signal);
+    const running = podSync.start(stop.signal);
     const requests = async () =>
       ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
         .filter((v) => v.labels.method === 'GET')

@@ -36,7 +36,7 @@ describe('pod sync controller at 2,000 pods', () => {
     const podSync = new PodSyncController({ factory, restMapper, namespace, logger, registry, workers: 2 });
     const stop = new AbortController();
     factory.start(stop.signal);
-    const running = podSync.run(stop.signal);
+    const running = podSync.start(stop.signal);
     try {
       const success = () => value(registry, 'controller_runtime_reconcile_total', { result: 'success' });
       await eventually(async () => (await success()) >= COUNT, 60_000);

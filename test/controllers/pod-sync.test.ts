@@ -38,7 +38,7 @@ function delayWatchEvents(client: RestClient, part: string, delayMs: number): Re
 
 async function startPodSync(
   namespace: string,
-  options: { baseDelayMs?: number; wrap?: (c: RestClient) => RestClient; kc?: KubeConfig } = {},
+  options: { retryBaseDelayMs?: number; wrap?: (c: RestClient) => RestClient; kc?: KubeConfig } = {},
 ) {
   const sync = await runPodSync(options.kc ?? kc, { ...options, namespace, logLevel: 'debug' });
   stops.push(() => sync.stop());
@@ -96,7 +96,7 @@ describe('pod sync controller against the real API server', () => {
     // ReplicaSet watch events (its watch-list's initial events included) reach this controller 3 s
     // late, as from a lagging informer, while the ReplicaSet controller makes the pods at once.
     const { lines, metric } = await startPodSync(namespace, {
-      baseDelayMs: 1_000,
+      retryBaseDelayMs: 1_000,
       wrap: (c) => delayWatchEvents(c, '/replicasets', 3_000),
     });
     await apps.createNamespacedDeployment({ namespace, body: deployment('late', 1) });
@@ -203,7 +203,7 @@ describe('pod sync controller on a bare API server', () => {
 
   it('drops a pod whose ReplicaSet never appears after exactly 5 requeues with growing delays', async () => {
     const namespace = await createNamespace('sync-drop');
-    const { lines, metric } = await startPodSync(namespace, { baseDelayMs: 100, kc: bare });
+    const { lines, metric } = await startPodSync(namespace, { retryBaseDelayMs: 100, kc: bare });
     // The ReplicaSet kind is looked up and listed first, through a real ReplicaSet and its pod, so
     // that the retries below are the missing owner's alone.
     const bareApps = bare.makeApiClient(AppsV1Api);

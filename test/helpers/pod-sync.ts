@@ -1,11 +1,13 @@
 // The operator's pod sync controller run in the test process against a cluster, and what it reported,
 // read back from its log lines: the view that tests compare with the API server's.
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { HttpRestClient, type RestClient } from '../../src/client/index.ts';
 import { PodSyncController } from '../../src/controllers/pod-sync/index.ts';
 import { DiscoveryClient, DynamicRESTMapper } from '../../src/discovery/index.ts';
 import { SharedInformerFactory } from '../../src/informers/index.ts';
+import { Manager } from '../../src/manager/index.ts';
 import { defaultControllerRateLimiter } from '../../src/queue/index.ts';
 import { captureLogs, eventually, metricSum, type LogLine } from '../../src/testing/index.ts';
 import { restConfigOf } from './cluster.ts';
@@ -23,7 +25,7 @@ export async function runPodSync(
   kc: KubeConfig,
   options: {
     namespace?: string;
-    baseDelayMs?: number;
+    retryBaseDelayMs?: number;
     /** Wraps the informers' client, e.g. to delay some watches. */
     wrap?: (client: RestClient) => RestClient;
     logLevel?: string;
@@ -44,11 +46,10 @@ export async function runPodSync(
     ...scope,
     logger,
     registry,
-    rateLimiter: defaultControllerRateLimiter({ baseDelayMs: options.baseDelayMs ?? 100 }),
+    rateLimiter: defaultControllerRateLimiter({ retryBaseDelayMs: options.retryBaseDelayMs ?? 100 }),
   });
   const stop = new AbortController();
-  factory.start(stop.signal);
-  const running = podSync.run(stop.signal);
+  const running = managed(factory, podSync, { logger, registry }, stop.signal);
   await eventually(
     async () => Promise.resolve(lines.some((l) => l.msg === 'caches synced, starting workers')),
     30_000,
@@ -60,10 +61,25 @@ export async function runPodSync(
     async stop() {
       stop.abort();
       await running;
-      await factory.shutdown();
       await client.close();
     },
   };
+}
+
+/**
+ * Runs the informers and the pod sync controller under a Manager, as main.ts does: the workers start
+ * once the caches have synced. Resolves once all has stopped after `signal`, with the manager's failure.
+ */
+export function managed(
+  factory: SharedInformerFactory,
+  podSync: PodSyncController,
+  options: { logger: Logger; registry: Registry },
+  signal: AbortSignal,
+): Promise<Error | undefined> {
+  const mgr = new Manager({ name: 'pod sync', ...options });
+  mgr.addCache(factory);
+  mgr.add(podSync);
+  return mgr.start(signal);
 }
 
 /** One pod's story as the controller logged it, by uid. */

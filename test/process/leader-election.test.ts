@@ -229,7 +229,9 @@ describe('three replicas with leader election', () => {
 
     const lost = leader.lines.findIndex((l) => l.level === 50 && /leader election lost/.test(l.msg ?? ''));
     expect(lost, JSON.stringify(leader.lines.slice(-10))).toBeGreaterThanOrEqual(0);
-    expect(String(leader.lines[lost]?.err)).toContain('held by intruder');
+    expect((leader.lines[lost]?.err as { message?: unknown } | undefined)?.message).toContain(
+      'held by intruder',
+    );
     expect(leader.lines.slice(lost).filter((l) => l.event !== undefined)).toEqual([]);
 
     // Nobody renews the intruder's lease, so a standby takes it after it expires and syncs what comes.

@@ -4,3 +4,4 @@ export { GROUP_RESOURCE_PATTERN, parseGroupResource } from './owner-resources.ts
 export { ownerView } from './owner-view.ts';
 export { PodSyncController } from './pod-sync-controller.ts';
 export { controllerUid } from './workload.ts';
+export { OwnerCaches } from './owner-caches.ts';

@@ -10,10 +10,10 @@ import {
   type RESTMapping,
 } from '../../discovery/index.ts';
 import {
-  CACHE_SYNC_POLL_MS,
   type SharedInformerFactory,
   type SharedInformer,
   isTombstone,
+  waitForCacheSync,
   type KubeObject,
 } from '../../informers/index.ts';
 import { KIND_RETRY_INITIAL_MS, KIND_RETRY_MAX_MS } from './defaults.ts';
@@ -80,6 +80,7 @@ export class OwnerCaches implements OwnerLookups {
   readonly #warned = new Set<string>();
   readonly #timers = new Set<TimerHandle>();
   #closed = false;
+  readonly #stopped = new AbortController();
 
   constructor(options: OwnerCachesOptions) {
     this.#factory = options.factory;
@@ -198,6 +199,7 @@ export class OwnerCaches implements OwnerLookups {
   /** Cancels the timers of kinds waiting to be looked up again. */
   close(): void {
     this.#closed = true;
+    this.#stopped.abort();
     for (const timer of this.#timers) this.#clock.clearTimeout(timer);
     this.#timers.clear();
   }
@@ -306,22 +308,15 @@ export class OwnerCaches implements OwnerLookups {
     this.#whenSynced(gk, informer);
   }
 
-  /** Calls onKindListed once the kind's cache has listed, polling as client-go's WaitForCacheSync does. */
+  /** Calls onKindListed once the kind's cache has listed (the one cache-sync wait, waitForCacheSync). */
   #whenSynced(gk: GroupKind, informer: SharedInformer<KubeObject>): void {
-    if (this.#closed) return;
-    if (informer.hasSynced()) {
-      this.#onKindListed(gk);
-      return;
-    }
-    const timer = this.#clock.setTimeout(
-      () => {
-        this.#timers.delete(timer);
-        this.#whenSynced(gk, informer);
-      },
-      CACHE_SYNC_POLL_MS,
-      { unref: true },
-    );
-    this.#timers.add(timer);
+    void waitForCacheSync([informer], {
+      clock: this.#clock,
+      timeoutMs: Infinity,
+      signal: this.#stopped.signal,
+    }).then((synced) => {
+      if (synced && !this.#closed) this.#onKindListed(gk);
+    });
   }
 
   #demandControllerOf(obj: KubeObject): void {

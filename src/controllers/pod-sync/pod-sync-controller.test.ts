@@ -6,6 +6,7 @@ import {
   FakeRestClient,
   captureLogs,
   eventually,
+  flush,
   metricValue,
   type Labels,
 } from '../../testing/index.ts';
@@ -300,6 +301,7 @@ describe('PodSyncController.sync', () => {
       podSync.sync('ns/q');
     }).toThrow(/not in the cache/);
     clock.step(100);
+    await flush();
     expect(await queued()).toEqual(['ns/p']);
     expect(() => {
       podSync.sync('ns/p');

@@ -8,7 +8,6 @@ import {
   type GroupKind,
 } from '../../discovery/index.ts';
 import {
-  CACHE_SYNC_POLL_MS,
   type SharedInformerFactory,
   objectKey,
   splitKey,
@@ -36,8 +35,8 @@ import {
 
 export const POD_SYNC_CONTROLLER = 'pod-sync';
 
-/** The generic controller's knobs (workers, retries, timeouts, clock, logger, registry) plus the scope. */
-export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile' | 'caches'> {
+/** The generic controller's knobs (workers, requeues, drain, clock, logger, registry) plus the scope. */
+export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconcile'> {
   factory: SharedInformerFactory;
   /** Maps an owner's kind to its resource; refreshed on a miss. */
   restMapper: Pick<DynamicRESTMapper, 'restMapping'>;
@@ -59,6 +58,7 @@ export interface PodSyncOptions extends Omit<ControllerOptions, 'name' | 'reconc
  * re-syncs the pods below it.
  */
 export class PodSyncController {
+  readonly needLeaderElection = true;
   readonly controller: Controller;
   readonly pods: SharedInformer<Pod>;
   readonly owners: OwnerCaches;
@@ -113,7 +113,6 @@ export class PodSyncController {
         this.sync(key);
         return Promise.resolve(undefined);
       },
-      caches: [{ hasSynced: () => this.hasSynced() }],
       ...controllerOptions,
     });
 
@@ -163,19 +162,9 @@ export class PodSyncController {
     return [...(this.pods.hasSynced() ? [] : ['pods']), ...this.owners.unsettled()];
   }
 
-  /** Polls hasSynced() until true; false on timeout or abort. */
-  async waitForCacheSync(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
-    const deadline = this.#clock.now() + timeoutMs;
-    while (!this.hasSynced()) {
-      if (signal.aborted || this.#clock.now() >= deadline) return false;
-      await this.#clock.sleep(CACHE_SYNC_POLL_MS, signal).catch(() => undefined);
-    }
-    return true;
-  }
-
-  /** Runs the workers until `signal` aborts; the caller starts and stops the informer factory. */
-  run(signal: AbortSignal): Promise<void> {
-    return this.controller.run(signal);
+  /** Runs the workers until `signal` aborts (Controller.start); the caller starts and stops the informer factory. */
+  start(signal: AbortSignal): Promise<void> {
+    return this.controller.start(signal);
   }
 
   /**

@@ -1,0 +1,63 @@
+// One default per knob: a component given nothing does what the command line does by default.
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../testing/index.ts';
+import { Controller } from '../controllers/index.ts';
+import { RateLimitingQueue } from '../queue/index.ts';
+import { defaultControllerRateLimiter } from '../queue/index.ts';
+import { parseCommandLine } from './flags.ts';
+import type { Settings } from './settings.ts';
+
+function defaults(): Settings {
+  const parsed = parseCommandLine([]);
+  if (parsed.action !== 'run') throw new Error('expected run');
+  return parsed.settings;
+}
+
+describe('the defaults of the command line and of the components', () => {
+  it('--workers: a Controller given no workers runs as many', async () => {
+    const registry = new Registry();
+    new Controller({ name: 'c', reconcile: () => Promise.resolve(undefined), registry });
+    const gauge = await registry.getSingleMetric('controller_runtime_max_concurrent_reconciles')?.get();
+    expect(gauge?.values[0]?.value).toBe(defaults().workers);
+  });
+
+  it('--retry-base-delay and --retry-max-delay: the default limiter and queue retry alike', () => {
+    const { retryBaseDelayMs, retryMaxDelayMs } = defaults();
+    const limiter = defaultControllerRateLimiter<string>({ clock: new FakeClock() });
+    expect(limiter.when('k')).toBe(retryBaseDelayMs);
+    for (let i = 0; i < 40; i++) limiter.when('k');
+    expect(limiter.when('k')).toBe(retryMaxDelayMs);
+
+    const clock = new FakeClock();
+    const queue = new RateLimitingQueue<string>({ clock });
+    queue.addRateLimited('k');
+    clock.step(retryBaseDelayMs - 1);
+    expect(queue.len()).toBe(0);
+    clock.step(1);
+    expect(queue.len()).toBe(1);
+  });
+
+  it('--max-retries: a Controller given no limit drops a failing key after as many requeues', async () => {
+    const clock = new FakeClock();
+    const attempts: number[] = [];
+    const controller = new Controller({
+      name: 'c',
+      reconcile: () => {
+        attempts.push(clock.now());
+        return Promise.reject(new Error('fails'));
+      },
+      clock,
+    });
+    const stop = new AbortController();
+    const running = controller.start(stop.signal);
+    controller.enqueue('k');
+    for (let i = 0; i < 100; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      clock.step(1_000);
+    }
+    expect(attempts).toHaveLength(1 + defaults().maxRequeues);
+    stop.abort();
+    await running;
+  });
+});
