@@ -45,10 +45,12 @@ export function kwokArgs(dir: string): string[] {
 /**
  * A Node as kwok's docs register one, without the `kwok.x-k8s.io/node=fake:NoSchedule` taint: with it,
  * every pod would need a toleration, and the workloads of tests and the demo are ordinary ones.
- * Allocatable is ample (1,000 pods each) so that scheduling never fails for lack of room.
+ * Allocatable is ample (20,000 pods each) so that scheduling never fails for lack of room: the test
+ * files make about 8,000 hand-made pods on the shared cluster (three of 2,000, one of 1,500), which the
+ * scheduler binds too; at 1,000 a node, later tests' pods stayed Pending ("3 Too many pods").
  */
 export function fakeNode(spec: FakeNodeSpec): object {
-  const resources = { cpu: '64', memory: '256Gi', pods: '1000', 'ephemeral-storage': '1Ti' };
+  const resources = { cpu: '64', memory: '256Gi', pods: '20000', 'ephemeral-storage': '1Ti' };
   return {
     apiVersion: 'v1',
     kind: 'Node',
