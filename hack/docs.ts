@@ -4,7 +4,7 @@
 // a file differs (src/config/flag-table.test.ts checks the same).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { FLAG_TABLE_BEGIN, FLAG_TABLE_END, flagTable } from '../src/config/flag-table.ts';
+import { FLAG_TABLE_BEGIN, FLAG_TABLE_END, flagTable } from '../src/config/index.ts';
 
 export const FLAGS_DOC = join(import.meta.dirname, '..', 'docs', 'flags.md');
 
