@@ -1,5 +1,5 @@
 # Every target calls an npm script: npm users reach the same things with `npm run <script>`.
-.PHONY: install build typecheck lint test cluster cluster-build cluster-down run clean image bench manifests
+.PHONY: install build typecheck lint test cluster cluster-build cluster-down run clean image bench manifests docs
 
 # npm ci again only when the lock file changes; it also brings Node 24 into node_modules/.bin.
 node_modules/.package-lock.json: package-lock.json
@@ -38,6 +38,10 @@ clean: install
 # deploy/pod-sync-operator.yaml from config/ (its one source); a test fails when it is out of date.
 manifests: install
 	npm run manifests
+
+# The generated parts of docs/ (the flag table of docs/flags.md) from the code; a test fails when they are out of date.
+docs: install
+	npm run docs
 
 # The container image, with docker or podman (hack/image.sh says so clearly when neither works here).
 image:

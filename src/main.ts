@@ -119,7 +119,7 @@ async function run(s: Settings, log: Logger): Promise<Error | undefined> {
     const probes = healthHandler({ caches: () => mgr.cachesSynced() });
     mgr.addServer(() => listen('health probe server', s.healthProbeBindAddress, probes));
   }
-  // Says when the pods cached outgrow the heap, before V8 aborts (src/memory, README "Sizing"); the
+  // Says when the pods cached outgrow the heap, before V8 aborts (src/memory, docs/sizing.md); the
   // cause is logged (fatal), and a drain could need the heap there is no more of: exit at once.
   mgr.add(
     new HeapBudget({

@@ -69,12 +69,20 @@ describe('the operator process', () => {
       expect(text, name).toContain(name);
     }
     expect(text).toMatch(/pod_sync_transitions_total\{type="added"\} 2/);
-    // Every metric family we expose is documented in the README's table.
-    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
-    const families = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1] ?? '');
-    const ours = families.filter((f) => !/^(process|nodejs)_/.test(f));
-    expect(ours.length).toBeGreaterThan(15);
-    expect(ours.filter((f) => !readme.includes(`\`${f}\``))).toEqual([]);
+    // docs/metrics.md's table is what /metrics exposes: every family of ours with its type and labels,
+    // and nothing more but the families that only a flag turns on.
+    const exposed = exposedFamilies(text);
+    const documented = documentedMetrics();
+    expect(exposed.size).toBeGreaterThan(15);
+    for (const [name, { type, labels }] of exposed) {
+      expect(documented.get(name), `docs/metrics.md: no row for ${name}`).toBeDefined();
+      expect(documented.get(name)?.type, `docs/metrics.md: type of ${name}`).toBe(type);
+      if (labels) expect(documented.get(name)?.labels, `docs/metrics.md: labels of ${name}`).toEqual(labels);
+    }
+    const onlyWithAFlag = /^(leader_election|certwatcher)_/; // --leader-elect, --metrics-cert-dir
+    expect([...documented.keys()].filter((name) => !exposed.has(name) && !onlyWithAFlag.test(name))).toEqual(
+      [],
+    );
     const token = adminKubeConfig().getCurrentUser()?.token ?? 'no-token';
     expect(JSON.stringify(op.lines)).not.toContain(token);
 
@@ -222,3 +230,38 @@ describe('the operator process', () => {
     expect(stdout).toContain(`metrics server cannot listen on ${bind}: EADDRINUSE`);
   });
 });
+
+interface MetricFamily {
+  type: string;
+  /** Sorted label names; undefined when the family has no sample to read them from. */
+  labels?: string[];
+}
+
+/** Our families on /metrics (prom-client's process_ and nodejs_ ones aside), from # TYPE and the samples. */
+function exposedFamilies(text: string): Map<string, MetricFamily> {
+  const families = new Map<string, MetricFamily>();
+  for (const [, name = '', type = ''] of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    if (/^(process|nodejs)_/.test(name)) continue;
+    const sample = new RegExp(`^${name}(?:_bucket|_sum|_count)?(?:\\{([^}]*)\\})? `, 'm').exec(text);
+    const labels = sample
+      ? [...(sample[1] ?? '').matchAll(/(\w+)="/g)].map((m) => m[1] ?? '').filter((l) => l !== 'le')
+      : undefined;
+    families.set(name, { type, labels: labels?.sort() });
+  }
+  return families;
+}
+
+/** The rows of docs/metrics.md's table: name, the type's first word, the label names in backquotes. */
+function documentedMetrics(): Map<string, MetricFamily> {
+  const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'metrics.md'), 'utf8');
+  const rows = new Map<string, MetricFamily>();
+  for (const line of doc.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    const name = /^`([a-z_]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (!name || cells.length < 5) continue;
+    const type = (cells[2] ?? '').split(' ')[0] ?? '';
+    const labels = [...(cells[3] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1] ?? '').sort();
+    rows.set(name, { type, labels });
+  }
+  return rows;
+}

@@ -104,7 +104,7 @@ export class HeapBudgetError extends Error {
  * and as metrics, when the pods cached would not fit a relist (error), and when the heap is exhausted
  * (fatal, then `onExhausted`), each time with the pod count, the limits in force and the memory limit
  * to set. A heap too small for the cluster then shows as a named cause and remedy, not as V8's abort
- * and a silent crash loop. Sizing rules: src/memory/defaults.ts, README "Sizing".
+ * and a silent crash loop. Sizing rules: src/memory/defaults.ts, docs/sizing.md.
  */
 export class HeapBudget {
   readonly #source: HeapSource;
@@ -222,7 +222,7 @@ export class HeapBudget {
     return (
       `Set the container's memory limit to at least ${mib(a.neededMemoryLimitBytes)} MiB${more} (${now}) ` +
       `with NODE_OPTIONS=--max-old-space-size-percentage=${percentage}, ` +
-      `or give V8 an old generation of at least ${mib(a.neededOldLimitBytes)} MiB; see "Sizing" in the README.`
+      `or give V8 an old generation of at least ${mib(a.neededOldLimitBytes)} MiB; see docs/sizing.md.`
     );
   }
 

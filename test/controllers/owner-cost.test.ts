@@ -1,6 +1,6 @@
 // What an owner kind costs: the requests and watches it adds, and the heap its metadata cache takes,
 // measured on the real API server with 2,000 ReplicaSets as metadata of the Kubernetes shape (labels,
-// annotations, managed fields, an owner). The figures are printed and recorded in the README. It is a
+// annotations, managed fields, an owner). The figures are printed and recorded in docs/owners.md. It is a
 // measurement, so it runs on a bare control plane of its own: on the living cluster the controller
 // manager would act on each ReplicaSet, and the figures would measure that too.
 import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, type V1ReplicaSet } from '@kubernetes/client-node';
