@@ -178,7 +178,7 @@ describe('three replicas with leader election', () => {
     expect(other?.lines.filter(isLeading)).toEqual([]);
   });
 
-  it('SIGTERM of the leader: it exits 0 after releasing, and another leads within 3 s', async () => {
+  it('SIGTERM of the leader: it exits 0 after releasing, and another leads within a retry period of the release', async () => {
     const { namespace, replicas } = await threeReplicas('le-term');
     const { leader, identity } = await electedLeader(replicas);
     await createPods(namespace, ['before-term']);
@@ -188,11 +188,15 @@ describe('three replicas with leader election', () => {
     leader.child.kill('SIGTERM');
     const survivors = replicas.filter((r) => r !== leader);
     const { replica: next, line } = await firstToLog(survivors, isLeading, 10_000);
-    const failoverMs = Number(line.time) - termAt;
-    console.log(`SIGTERM failover: ${failoverMs} ms`);
-    expect(failoverMs).toBeLessThan(3_000);
     expect(await within(leader.exited, 10_000, 'the SIGTERMed leader exits')).toBe(0);
-    expect(leader.lines.some((l) => l.msg === 'released lease' && l.identity === identity)).toBe(true);
+    const released = leader.lines.find((l) => l.msg === 'released lease' && l.identity === identity);
+    expect(released, 'the leader released the Lease').toBeDefined();
+    // Released, the Lease is taken at a standby's next attempt: within one jittered retry period, not
+    // a lease duration. Timed from the release, so that a slow shutdown on a loaded machine (the
+    // workers drain first) is not counted as a slow handover.
+    const handoverMs = Number(line.time) - Number(released?.time);
+    console.log(`SIGTERM failover: ${Number(line.time) - termAt} ms, ${handoverMs} ms after the release`);
+    expect(handoverMs).toBeLessThan(timings.retryPeriodMs * (1 + JITTER_FACTOR) + MARGIN_MS);
     expect(leader.lines.at(-1)?.msg).toBe('stopped');
     expect(line.identity).not.toBe(identity);
     expect(await holder(namespace)).toBe(line.identity);
