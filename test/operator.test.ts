@@ -9,6 +9,7 @@ import { freePort } from '../hack/cluster/ports.ts';
 import { renderKubeconfig } from '../hack/cluster/kubeconfig.ts';
 import { adminKubeConfig, createNamespace, podManifest } from './helpers/cluster.ts';
 import { startOperator, type OperatorProcess } from './helpers/operator.ts';
+import { metricsText } from './helpers/metrics.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const running: OperatorProcess[] = [];
@@ -49,7 +50,7 @@ describe('the operator process', () => {
 
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
     expect((await fetch(`${probes}/readyz`)).status).toBe(200);
-    const text = await (await fetch(`${metrics}/metrics`)).text();
+    const text = await metricsText(metrics);
     for (const name of [
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',

@@ -6,4 +6,4 @@ export { FakeRestClient } from './fake-rest-client.ts';
 export { FakeReviewClient, type PostedReview } from './fake-review-client.ts';
 export { flush, track, type Tracked } from './flush.ts';
 export { captureLogs, type CapturedLoggerFactory, type LogLine } from './logs.ts';
-export { metricSamples, metricSum, metricValue, type Labels } from './metrics.ts';
+export { metricSamples, metricSeries, metricSum, metricValue, type Labels, type Sample } from './metrics.ts';

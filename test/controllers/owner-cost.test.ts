@@ -26,7 +26,7 @@ import { restConfigOf } from '../helpers/cluster.ts';
 import { ownerRef } from '../helpers/owners.ts';
 import { lastReported } from '../helpers/reports.ts';
 import { collectGarbage, inParallel, InstrumentedClient } from '../informers/helpers.ts';
-import { eventually, captureLogs } from '../../src/testing/index.ts';
+import { eventually, captureLogs, metricSum } from '../../src/testing/index.ts';
 
 const OWNERS = 2_000;
 const TEMPLATE = {
@@ -104,9 +104,7 @@ describe('the cost of an owner kind', () => {
     factory.start(stop.signal);
     const running = podSync.start(stop.signal);
     const requests = async () =>
-      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
-        .filter((v) => v.labels.method === 'GET')
-        .reduce((sum, v) => sum + v.value, 0);
+      metricSum(await registry.metrics(), 'rest_client_requests_total', { method: 'GET' });
     try {
       await eventually(() => Promise.resolve(podSync.hasSynced()), 30_000);
       const base = { requests: await requests(), watches: client.watches };

@@ -17,6 +17,7 @@ import { DEPLOYED_OLD_SPACE_PERCENTAGE } from '../../src/memory/index.ts';
 import { createNamespace } from '../helpers/cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { metricsText } from '../helpers/metrics.ts';
 import { operatorContainer } from './container.ts';
 import { INSTALL_MANIFEST, kustomizationResources, renderInstallManifest } from '../../hack/manifests.ts';
 import {
@@ -345,7 +346,7 @@ describe('examples/monitoring/', () => {
     running.push(op);
     await op.waitFor((l) => l.msg === 'became the leader: starting workers', 60_000);
     const { metrics } = await op.addresses();
-    const text = await (await fetch(`${metrics}/metrics`)).text();
+    const text = await metricsText(metrics);
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
     expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThan(12);

@@ -54,13 +54,3 @@ export function lastReported(lines: readonly LogLine[]): Map<string, ReportedPod
   }
   return pods;
 }
-
-/** The value of one sample in a Prometheus text exposition, 0 when absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
-}

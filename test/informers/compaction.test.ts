@@ -12,7 +12,7 @@ import {
 } from '../../src/informers/index.ts';
 import { podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
-import { eventually } from '../../src/testing/index.ts';
+import { eventually, metricValue } from '../../src/testing/index.ts';
 
 // A control plane of this file's own, with the watch cache off: a watch from a compacted
 // resourceVersion then reaches etcd and fails with 410, instead of being served from the cache.
@@ -77,8 +77,7 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
         const { cached, listed } = await cacheAndList(pods, core, namespace);
         return cached.join() === listed.join();
       }, 20_000);
-      const lists = (await registry.getSingleMetric('informer_lists_total')?.get())?.values ?? [];
-      expect(lists.find((v) => v.labels.reason === 'expired')?.value).toBe(1);
+      expect(metricValue(await registry.metrics(), 'informer_lists_total', { reason: 'expired' })).toBe(1);
       expect(client.listings).toBe(2);
 
       expect(events.filter((e) => e.startsWith('delete')).sort()).toEqual([

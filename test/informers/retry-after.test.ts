@@ -24,7 +24,7 @@ import {
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 import { InstrumentedClient } from './helpers.ts';
-import { eventually, captureLogs } from '../../src/testing/index.ts';
+import { eventually, captureLogs, metricSum } from '../../src/testing/index.ts';
 
 /** Long enough to tell from the reflector's first backoff (0.8 to 1.6 s) and from a fallback (ms). */
 const RETRY_AFTER_SECONDS = 3;
@@ -330,9 +330,7 @@ describe('a watch-list answered 429 by API Priority and Fairness', () => {
       registry,
     });
     const refused = async (): Promise<number> =>
-      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
-        .filter((v) => v.labels.code === '429')
-        .reduce((sum, v) => sum + v.value, 0);
+      metricSum(await registry.metrics(), 'rest_client_requests_total', { code: '429' });
     const client = new InstrumentedClient(new HttpRestClient(transport));
     const factory = new SharedInformerFactory({ client, namespace, logger });
     const pods = factory.informerFor(PODS);
