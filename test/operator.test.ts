@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, inject } from 'vitest';
 import { freePort } from '../hack/cluster/ports.ts';
 import { renderKubeconfig } from '../hack/cluster/kubeconfig.ts';
 import { adminKubeConfig, createNamespace, podManifest } from './helpers/cluster.ts';
-import { startOperator, type OperatorProcess } from './helpers/operator.ts';
+import { leaderElectArgs, startOperator, type OperatorProcess } from './helpers/operator.ts';
 import { metricsText } from './helpers/metrics.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
@@ -85,17 +85,7 @@ describe('the operator process', () => {
 
   it('with --leader-elect, takes the Lease and syncs as its holder', async () => {
     const namespace = await createNamespace('op-lease');
-    const op = operator(
-      [
-        '--kubeconfig',
-        inject('kubeconfig'),
-        '--namespace',
-        namespace,
-        '--leader-elect',
-        `--leader-election-namespace=${namespace}`,
-      ],
-      { POD_NAME: 'op-under-test' },
-    );
+    const op = operator(leaderElectArgs(namespace), { POD_NAME: 'op-under-test' });
     const leading = await op.waitFor((l) => l.msg === 'became the leader: starting workers');
     expect(String(leading.identity)).toMatch(/^op-under-test_/);
     const lease = await adminKubeConfig()

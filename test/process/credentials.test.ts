@@ -16,15 +16,10 @@ import {
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 import { clusterCaPem } from '../helpers/in-cluster.ts';
-import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import { isLeading, isSyncOf, replicaArgs, settingsFor, TIMING_FLAGS, useOperators } from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
 const SA = 'operator';
 const LEASE_NAME = 'pod-sync-operator';
 const PLUGIN = join(import.meta.dirname, '..', 'clientcmd', 'fixtures', 'token-plugin.ts');
@@ -96,16 +91,7 @@ async function survivesRevocation(opts: {
 }): Promise<{ logged: string; lines: Record<string, unknown>[] }> {
   const { namespace, firstToken, tokenPath } = opts;
   await core.createNamespacedPod({ namespace, body: podManifest('before') });
-  const op = start([
-    '--kubeconfig',
-    opts.kubeconfig,
-    '--namespace',
-    namespace,
-    '--leader-elect',
-    '--leader-election-namespace',
-    namespace,
-    ...TIMING_FLAGS,
-  ]);
+  const op = start(replicaArgs(namespace, opts.kubeconfig));
   const leading = await op.waitFor(isLeading, 30_000);
   await op.waitFor(isSyncOf('before'));
   const lease = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });

@@ -2,8 +2,20 @@
 // timed probe requests and log-line waits across several replicas.
 import { afterEach } from 'vitest';
 import { parseCommandLine, type Settings } from '../../src/config/index.ts';
-import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { leaderElectArgs, startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { type LogLine } from '../../src/testing/index.ts';
+
+/** Leader-election timing short enough for failover tests: 4 s lease, 3 s renew deadline, 500 ms retry. */
+export const TIMING_FLAGS: readonly string[] = [
+  '--leader-election-lease-duration=4s',
+  '--leader-election-renew-deadline=3s',
+  '--leader-election-retry-period=500ms',
+];
+
+/** leaderElectArgs with TIMING_FLAGS: one replica of a failover test. */
+export function replicaArgs(namespace: string, kubeconfig?: string): string[] {
+  return [...leaderElectArgs(namespace, kubeconfig), ...TIMING_FLAGS];
+}
 
 export interface Replica extends OperatorProcess {
   /** Resolves with Date.now() at the moment the process exited. */
@@ -25,8 +37,8 @@ export function useOperators(): (args: string[], env?: NodeJS.ProcessEnv) => Rep
 }
 
 /** The settings main.ts would run with for these flags (defaults for the rest). */
-export function settingsFor(args: string[]): Settings {
-  const parsed = parseCommandLine(args);
+export function settingsFor(args: readonly string[]): Settings {
+  const parsed = parseCommandLine([...args]);
   if (parsed.action !== 'run') throw new Error(`not a run command line: ${args.join(' ')}`);
   return parsed.settings;
 }

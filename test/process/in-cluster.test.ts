@@ -15,15 +15,10 @@ import {
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
-import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import { isLeading, isSyncOf, settingsFor, TIMING_FLAGS, useOperators } from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
 const SA = 'pod-sync-operator';
 const LEASE_NAME = 'pod-sync-operator';
 const timings = settingsFor(TIMING_FLAGS);
