@@ -85,12 +85,7 @@ describe('the cost of an owner kind', () => {
     const registry = new Registry();
     const rest = HttpRestClient.fromConfig(restConfigOf(admin), { registry });
     const client = new InstrumentedClient(rest);
-    const gets: string[] = [];
-    const get = client.get.bind(client);
-    client.get = <T>(...args: Parameters<typeof client.get>) => {
-      gets.push(args[0]);
-      return get<T>(...args);
-    };
+    const { gets } = client;
     const { logger, lines } = captureLogs('info');
     const factory = new SharedInformerFactory({ client, logger, registry, namespace });
     const podSync = new PodSyncController({

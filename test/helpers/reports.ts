@@ -1,3 +1,4 @@
+import { TRANSITION_TYPES } from '../../src/controllers/pod-sync/index.ts';
 import { type LogLine } from '../../src/testing/index.ts';
 // What the operator reported about each pod, read back from its log lines and its /metrics, so that
 // tests compare it with what the API server holds.
@@ -17,14 +18,8 @@ export interface ReportedPod {
   workload: ReportedWorkload;
 }
 
-const STATE_EVENTS = new Set([
-  'added',
-  'phase_changed',
-  'ready',
-  'unready',
-  'container_restarted',
-  'recreated',
-]);
+/** The transitions after which a pod still exists: every one but `deleted`. */
+const STATE_EVENTS = new Set<string>(TRANSITION_TYPES.filter((type) => type !== 'deleted'));
 
 export function workloadOf(line: LogLine): ReportedWorkload {
   const workload: ReportedWorkload = { kind: String(line.workloadKind), name: String(line.workloadName) };
