@@ -109,6 +109,23 @@ export async function serviceAccountToken(
 }
 
 /**
+ * Whether `token` may list pods in `default`: false while the API server refuses it (401: unknown or
+ * revoked) or forbids it (403: its RBAC not bound yet).
+ */
+export async function tokenWorks(token: string): Promise<boolean> {
+  try {
+    await kubeConfigWithToken(token)
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace: 'default', limit: 1 });
+    return true;
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code === 401 || code === 403) return false;
+    throw err;
+  }
+}
+
+/**
  * The REST config of a client-node KubeConfig's current cluster and user, for tests that hold one:
  * through our own kubeconfig rules, from the same YAML.
  */

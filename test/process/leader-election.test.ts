@@ -13,15 +13,15 @@ import {
   settingsFor,
   syncLines,
   timedGet,
-  TIMING_FLAGS,
   useOperators,
   within,
   type Replica,
+  LEASE_NAME,
+  timings,
 } from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { eventually, metricValue } from '../../src/testing/index.ts';
 
-const LEASE_NAME = 'pod-sync-operator';
 /** Room for process scheduling, API round trips and timer lateness on a loaded 2-core machine. */
 const MARGIN_MS = 1_000;
 
@@ -37,7 +37,6 @@ function killFailoverBoundMs(s: { leaseDurationMs: number; retryPeriodMs: number
   return s.leaseDurationMs + 2 * maxAcquireWait;
 }
 
-const timings = settingsFor(TIMING_FLAGS);
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
 const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
 const start = useOperators();

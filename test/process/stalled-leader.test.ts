@@ -10,15 +10,13 @@ import {
   isLeading,
   isSyncOf,
   replicaArgs,
-  settingsFor,
-  TIMING_FLAGS,
   useOperators,
   within,
+  LEASE_NAME,
+  timings,
 } from './harness.ts';
 import { type LogLine } from '../../src/testing/index.ts';
 
-const timings = settingsFor(TIMING_FLAGS);
-const LEASE_NAME = 'pod-sync-operator';
 const BACKLOG = ['during-0', 'during-1', 'during-2', 'during-3', 'during-4'];
 
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
