@@ -1,5 +1,5 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from './logging/index.ts';
 import { handleShutdownSignals } from './signals.ts';
 
 describe('handleShutdownSignals', () => {
@@ -16,7 +16,7 @@ describe('handleShutdownSignals', () => {
   it('aborts on the first SIGTERM or SIGINT and exits at once on the second', () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
     const shutdown = new AbortController();
-    handleShutdownSignals(shutdown, pino({ level: 'silent' }));
+    handleShutdownSignals(shutdown, silentLogger());
 
     process.emit('SIGTERM', 'SIGTERM');
     expect(shutdown.signal.aborted).toBe(true);

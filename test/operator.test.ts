@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it, inject } from 'vitest';
 import { freePort } from '../hack/cluster/ports.ts';
 import { renderKubeconfig } from '../hack/cluster/kubeconfig.ts';
 import { adminKubeConfig, createNamespace, podManifest } from './helpers/cluster.ts';
-import { startOperator, type OperatorProcess } from './helpers/operator.ts';
+import { leaderElectArgs, startOperator, type OperatorProcess } from './helpers/operator.ts';
+import { metricsText } from './helpers/metrics.ts';
 
 const main = join(import.meta.dirname, '..', 'src', 'main.ts');
 const running: OperatorProcess[] = [];
@@ -49,7 +50,7 @@ describe('the operator process', () => {
 
     expect((await fetch(`${probes}/healthz`)).status).toBe(200);
     expect((await fetch(`${probes}/readyz`)).status).toBe(200);
-    const text = await (await fetch(`${metrics}/metrics`)).text();
+    const text = await metricsText(metrics);
     for (const name of [
       'process_cpu_seconds_total',
       'nodejs_eventloop_lag_seconds',
@@ -92,17 +93,7 @@ describe('the operator process', () => {
 
   it('with --leader-elect, takes the Lease and syncs as its holder', async () => {
     const namespace = await createNamespace('op-lease');
-    const op = operator(
-      [
-        '--kubeconfig',
-        inject('kubeconfig'),
-        '--namespace',
-        namespace,
-        '--leader-elect',
-        `--leader-election-namespace=${namespace}`,
-      ],
-      { POD_NAME: 'op-under-test' },
-    );
+    const op = operator(leaderElectArgs(namespace), { POD_NAME: 'op-under-test' });
     const leading = await op.waitFor((l) => l.msg === 'became the leader: starting workers');
     expect(String(leading.identity)).toMatch(/^op-under-test_/);
     const lease = await adminKubeConfig()

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import { realClock, type Clock } from '../clock/index.ts';
 import type { ClientIdentity } from './credentials.ts';
 import { EXEC_INSTALL_HINTS_PER_HOUR } from './defaults.ts';
@@ -71,7 +72,7 @@ export class ExecAuthenticator {
     this.#exec = exec;
     this.#cluster = cluster;
     this.#clock = options.clock ?? realClock;
-    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#log = loggerOr(options.logger);
     this.#isTerminal = options.isTerminal ?? (() => isatty(0));
     this.#environ = options.environ ?? process.env;
   }

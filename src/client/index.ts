@@ -20,7 +20,7 @@ export {
   type RestClient,
   type RestWriter,
 } from './rest-client.ts';
-export { anonymousConfig, emptyTls, isTransportTls, type RestConfig } from './rest-config.ts';
+export { anonymousConfig, isTransportTls, type RestConfig } from './rest-config.ts';
 export { KubeTransport } from './transport.ts';
 export type { WatchEvent } from './watch-stream.ts';
 export { ConnectionHealth } from './connection-health.ts';

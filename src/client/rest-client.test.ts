@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Registry, register } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock, eventually } from '../testing/index.ts';
+import { eventually, FakeClock, metricSeries, metricValue } from '../testing/index.ts';
 import { credentialsFor } from './credentials.ts';
 import { ApiError, ResponseDecodeError, TransportError, WatchDecodeError } from './errors.ts';
 import { HttpRestClient, withQuery } from './rest-client.ts';
@@ -220,10 +220,9 @@ describe('HttpRestClient over a local server', () => {
   it('counts every request by code, method and host:port in the registry it was given', async () => {
     const host = new URL(base).host;
     await client.get('/busy').catch(() => undefined);
-    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
+    const text = await registry.metrics();
     const count = (code: string) =>
-      values.find((v) => v.labels.code === code && v.labels.method === 'GET' && v.labels.host === host)
-        ?.value;
+      metricValue(text, 'rest_client_requests_total', { code, method: 'GET', host });
     expect(count('200')).toBeGreaterThan(5);
     expect(count('404')).toBeGreaterThanOrEqual(2);
     expect(count('503')).toBeGreaterThanOrEqual(2);
@@ -274,9 +273,9 @@ describe('HttpRestClient over a local server', () => {
       method: 'PUT',
       url: '/apis/coordination.k8s.io/v1/namespaces/ns/leases/l?fieldManager=x',
     });
-    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
-    expect(values.some((v) => v.labels.method === 'POST' && v.labels.code === '201')).toBe(true);
-    expect(values.some((v) => v.labels.method === 'PUT' && v.labels.code === '409')).toBe(true);
+    const text = await registry.metrics();
+    expect(metricValue(text, 'rest_client_requests_total', { method: 'POST', code: '201' })).toBe(1);
+    expect(metricValue(text, 'rest_client_requests_total', { method: 'PUT', code: '409' })).toBe(1);
   });
 
   it('keeps the path prefix of the kubeconfig server', async () => {
@@ -297,8 +296,7 @@ describe('HttpRestClient transport failures', () => {
     await expect(client.get('/api')).rejects.toBeInstanceOf(TransportError);
     const err = await consume(client.watch('/api/v1/pods')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
-    const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values;
-    expect(values).toEqual([
+    expect(metricSeries(await registry.metrics(), 'rest_client_requests_total')).toEqual([
       { value: 2, labels: { code: '<error>', method: 'GET', host: new URL(base).host } },
     ]);
     await client.close();
@@ -397,7 +395,7 @@ describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
       answer(res, url);
     });
     const codes = async () =>
-      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? []).map(
+      metricSeries(await registry.metrics(), 'rest_client_requests_total').map(
         (v) => `${v.labels.method} ${v.labels.code} ×${v.value}`,
       );
     cleanups.push(async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { emptyTls, isTransportTls, type RestConfig } from '../client/index.ts';
+import { anonymousConfig, isTransportTls, type RestConfig } from '../client/index.ts';
 import type { AuthInfo, Cluster, Config, Context } from './api.ts';
 import { KubeconfigError } from './errors.ts';
 
@@ -98,18 +98,7 @@ export function clientConfig(merged: Config, overrides: ConfigOverrides = {}): C
   if (user) validateUser(user, userAt);
 
   const host = normalizeHost(cluster.server, clusterAt);
-  const config: RestConfig = {
-    host,
-    tls: emptyTls(),
-    bearerToken: '',
-    bearerTokenFile: '',
-    username: '',
-    password: '',
-    impersonate: undefined,
-    execProvider: undefined,
-    authProvider: undefined,
-    disableCompression: cluster.disableCompression,
-  };
+  const config: RestConfig = { ...anonymousConfig(host), disableCompression: cluster.disableCompression };
   if (user?.impersonate) {
     config.impersonate = {
       userName: user.impersonate,

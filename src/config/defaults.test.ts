@@ -1,7 +1,7 @@
 // One default per knob: a component given nothing does what the command line does by default.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/index.ts';
+import { advance, FakeClock, metricValue } from '../testing/index.ts';
 import { Controller } from '../controllers/index.ts';
 import { RateLimitingQueue } from '../queue/index.ts';
 import { defaultControllerRateLimiter } from '../queue/index.ts';
@@ -18,8 +18,8 @@ describe('the defaults of the command line and of the components', () => {
   it('--workers: a Controller given no workers runs as many', async () => {
     const registry = new Registry();
     new Controller({ name: 'c', reconcile: () => Promise.resolve(undefined), registry });
-    const gauge = await registry.getSingleMetric('controller_runtime_max_concurrent_reconciles')?.get();
-    expect(gauge?.values[0]?.value).toBe(defaults().workers);
+    const text = await registry.metrics();
+    expect(metricValue(text, 'controller_runtime_max_concurrent_reconciles')).toBe(defaults().workers);
   });
 
   it('--retry-base-delay and --retry-max-delay: the default limiter and queue retry alike', () => {
@@ -52,10 +52,7 @@ describe('the defaults of the command line and of the components', () => {
     const stop = new AbortController();
     const running = controller.start(stop.signal);
     controller.enqueue('k');
-    for (let i = 0; i < 100; i++) {
-      await new Promise((resolve) => setImmediate(resolve));
-      clock.step(1_000);
-    }
+    await advance(clock, 100_000);
     expect(attempts).toHaveLength(1 + defaults().maxRequeues);
     stop.abort();
     await running;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { pino } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { retryAfterMs } from '../client/index.ts';
 import { aborted, realClock, type Clock } from '../clock/index.ts';
@@ -58,7 +58,7 @@ export class Controller {
     this.name = options.name;
     this.#options = options;
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: options.name });
+    this.#log = loggerOr(options.logger).child({ controller: options.name });
     this.#workers = options.workers ?? WORKERS;
     this.#maxRequeues = options.maxRequeues ?? MAX_REQUEUES;
     this.#gracefulShutdownTimeoutMs = options.gracefulShutdownTimeoutMs ?? GRACEFUL_SHUTDOWN_TIMEOUT_MS;

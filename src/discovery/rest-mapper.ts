@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import { ApiError } from '../client/index.ts';
 import { realClock, type Clock } from '../clock/index.ts';
 import { MIN_REFRESH_INTERVAL_MS } from './defaults.ts';
@@ -69,7 +70,7 @@ export class DynamicRESTMapper {
   constructor(options: RESTMapperOptions) {
     this.#discovery = options.discovery;
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'restmapper' });
+    this.#log = loggerOr(options.logger).child({ component: 'restmapper' });
     this.#minIntervalMs = options.minRefreshIntervalMs ?? MIN_REFRESH_INTERVAL_MS;
   }
 

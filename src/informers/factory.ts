@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { realClock, type Clock } from '../clock/index.ts';
 import type { RestClient } from '../client/index.ts';
@@ -58,7 +59,7 @@ export class SharedInformerFactory {
   constructor(opts: SharedInformerFactoryOptions) {
     this.#client = opts.client;
     this.#clock = opts.clock ?? realClock;
-    this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#log = loggerOr(opts.logger);
     this.#registry = opts.registry;
     this.#defaultResyncMs = opts.defaultResyncPeriodMs ?? 0;
     this.#namespace = opts.namespace || undefined;

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import { isAborted, realClock, type Clock } from '../clock/index.ts';
 import {
   ApiError,
@@ -108,7 +109,7 @@ export class Reflector<T> {
     this.#store = options.store;
     this.#prepare = options.prepare;
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ watch: options.listWatch.description });
+    this.#log = loggerOr(options.logger).child({ watch: options.listWatch.description });
     this.#config = { ...DEFAULT_REFLECTOR_CONFIG, ...options.config };
     this.#random = options.random ?? Math.random;
     this.#backoff = new Backoff(this.#clock, this.#config.backoff, this.#random);

@@ -1,6 +1,13 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogs, FakeClock, FakeRestClient, flush, type LogLine } from '../testing/index.ts';
+import {
+  captureLogs,
+  FakeClock,
+  FakeRestClient,
+  flush,
+  metricSeries,
+  type LogLine,
+} from '../testing/index.ts';
 import { ApiError, isDenied } from '../client/index.ts';
 import { METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT } from './list-watch.ts';
 import { objectKey } from './object-key.ts';
@@ -378,8 +385,8 @@ describe('SharedIndexInformer', () => {
     // A 410 before any event waits out one backoff step before the relist.
     clock.step(800);
     await flush();
-    const values = (await registry.getSingleMetric('informer_lists_total')?.get())?.values;
-    expect(values?.map((v) => [v.labels.reason, v.labels.method, v.value])).toEqual([
+    const lists = metricSeries(await registry.metrics(), 'informer_lists_total');
+    expect(lists.map((v) => [v.labels.reason, v.labels.method, v.value])).toEqual([
       ['initial', 'watchlist', 1],
       ['expired', 'watchlist', 1],
     ]);

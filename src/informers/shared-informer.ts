@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { realClock, type Clock } from '../clock/index.ts';
 import type { RestClient } from '../client/index.ts';
@@ -84,7 +85,7 @@ export class SharedIndexInformer<T extends KubeObject> implements SharedInformer
     };
     const listWatch = listWatchFor(options.client, options.resource, scope);
     this.resource = options.resource;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ informer: listWatch.description });
+    this.#log = loggerOr(options.logger).child({ informer: listWatch.description });
     this.#defaultResyncMs = options.resyncPeriodMs ?? 0;
     this.#indexer = new Indexer<T>(options.indexers ?? {}, (index, key, err) => {
       this.#log.error({ err, index, key }, 'index function threw: object left out of that index');

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { isConflict, isDenied, retryAfterMs } from '../client/index.ts';
 import { realClock, type Clock, abortable, deadline } from '../clock/index.ts';
@@ -119,7 +120,7 @@ export class LeaderElector {
     this.#clock = options.clock ?? realClock;
     this.#wallClock = options.wallClock ?? (() => new Date());
     this.#random = options.random ?? Math.random;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({
+    this.#log = loggerOr(options.logger).child({
       lease: options.lock.describe(),
       identity: this.identity,
     });

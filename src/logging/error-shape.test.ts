@@ -8,16 +8,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { setImmediate as tick } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionHealth } from '../client/index.ts';
 import { ApiError } from '../client/index.ts';
 import { ExecAuthenticator } from '../client/index.ts';
-import { FakeRestClient } from '../testing/index.ts';
-import { FakeClock } from '../testing/index.ts';
+import { captureLogs, FakeClock, FakeRestClient, flush, type LogLine } from '../testing/index.ts';
 import { Controller } from '../controllers/index.ts';
 import { OWNER_RESOURCES } from '../controllers/pod-sync/index.ts';
 import { OwnerCaches } from '../controllers/pod-sync/index.ts';
@@ -31,27 +27,17 @@ import type { HeapReading } from '../memory/index.ts';
 import { withAuthenticationAndAuthorization } from '../server/index.ts';
 import { CertificateWatcher } from '../server/index.ts';
 import { generateSelfSignedCertKey } from '../server/index.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type LogLevel } from './logger.ts';
 
-type Line = Record<string, unknown> & { msg: string; level: number };
-
-function productionLogger(): { logger: Logger; lines: Line[] } {
-  const lines: Line[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'debug', format: 'json', destination }), lines };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await tick();
+/** Lines as the operator writes them: createLogger's JSON, with its error serializer. */
+function productionLogger(): ReturnType<typeof captureLogs> {
+  return captureLogs('debug', (level, destination) =>
+    createLogger({ level: level as LogLevel, format: 'json', destination }),
+  );
 }
 
 /** The line `msg` names carries err as pino's serializer writes it, its message containing `text`. */
-function expectErr(lines: Line[], msg: string, text: string): void {
+function expectErr(lines: LogLine[], msg: string, text: string): void {
   const line = lines.find((l) => l.msg === msg);
   expect(line, `no line "${msg}" in ${JSON.stringify(lines.map((l) => l.msg))}`).toBeDefined();
   const err = line?.err as { type?: unknown; message?: unknown; stack?: unknown } | undefined;
@@ -128,7 +114,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     const stop = new AbortController();
     factory.start(stop.signal);
     cleanups.push(() => factory.shutdown());
-    await settle();
+    await flush();
     expectErr(lines, 'list failed: access denied', 'cannot list resource "pods"');
     expect(lines.find((l) => l.msg === 'list failed: access denied')?.err).toMatchObject({
       type: 'ApiError',
@@ -151,10 +137,10 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     const stop = new AbortController();
     const running = controller.start(stop.signal);
     controller.enqueue('k');
-    await settle();
+    await flush();
     expectErr(lines, 'sync failed, retrying', 'owner missing');
     controller.enqueue('plain');
-    await settle();
+    await flush();
     expect(lines.filter((l) => l.msg === 'sync failed, retrying').at(-1)?.err).toMatchObject({
       type: 'Error',
       message: 'a plain string',
@@ -181,12 +167,12 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     });
     const stop = new AbortController();
     const running = elector.run(stop.signal);
-    await settle();
+    await flush();
     expectErr(lines, 'error retrieving lease', 'etcd is unavailable');
     api.hook = undefined;
     for (let t = 0; t < 5_000; t += 100) {
       clock.step(100);
-      await settle();
+      await flush();
     }
     expect(elector.isLeader()).toBe(true);
     const lease = api.peek('ns', 'lock');
@@ -194,7 +180,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
     api.put({ ...lease, spec: { ...lease.spec, holderIdentity: 'b' } });
     for (let t = 0; t < 5_000; t += 100) {
       clock.step(100);
-      await settle();
+      await flush();
     }
     expect((await running).reason).toBe('lost');
     expectErr(lines, 'leader election lost', 'is now held by b');
@@ -220,7 +206,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
       stdout
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as Line),
+        .map((l) => JSON.parse(l) as LogLine),
       'start-up failed',
       path,
     );
@@ -243,7 +229,7 @@ process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/
       owners.close();
     });
     owners.demand({ apiVersion: 'apps/v1', kind: 'ReplicaSet' });
-    await settle();
+    await flush();
     expectErr(lines, 'discovery failed', 'HTTP 503: unavailable');
   });
 

@@ -1,43 +1,14 @@
-import { Writable } from 'node:stream';
-import { setImmediate as tick } from 'node:timers/promises';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { aborted } from '../clock/index.ts';
-import { FakeClock } from '../testing/index.ts';
-import { FakeLeaseClient } from '../testing/index.ts';
-import { LeaderElectionLostError } from '../leaderelection/index.ts';
-import { LeaseLock } from '../leaderelection/index.ts';
+import { advanceTo, captureLogs, FakeClock, FakeLeaseClient } from '../testing/index.ts';
+import { LeaderElectionLostError, LeaseLock } from '../leaderelection/index.ts';
 import { CacheSyncTimeoutError, Manager, type ManagerOptions } from './manager.ts';
 import type { Cache, Runnable, Server } from './runnable.ts';
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await tick();
-}
-
-/** Steps the fake clock 10 ms at a time up to `t`, letting promises settle after each step. */
-async function advanceTo(clock: FakeClock, t: number): Promise<void> {
-  await settle();
-  while (clock.now() < t) {
-    clock.step(Math.min(10, t - clock.now()));
-    await settle();
-  }
-}
-
-type Line = Record<string, unknown> & { msg: string; level: number };
 
 /** A manager whose servers, caches and runnables write what happens to them into `events`. */
 function fixture(options: Partial<ManagerOptions> = {}) {
   const clock = new FakeClock(0);
-  const lines: Line[] = [];
-  const logger = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = captureLogs();
   const events: string[] = [];
   const mgr = new Manager({ name: 'test', clock, logger, cacheSyncTimeoutMs: 1_000, ...options });
   const server = (name: string): (() => Promise<Server>) => {
@@ -120,7 +91,7 @@ describe('Manager', () => {
     const failure = await done;
     expect(failure).toBeInstanceOf(CacheSyncTimeoutError);
     expect(events).toEqual(['cache started', 'cache stopped']);
-    const errors = lines.filter((l) => l.level >= 50);
+    const errors = lines.filter((l) => (l.level ?? 0) >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]?.msg).toBe(
       'caches did not sync in time (pods): is the API server reachable, and may this identity list and watch them?',
@@ -153,7 +124,7 @@ describe('Manager', () => {
     await advanceTo(clock, 100);
     expect(await done).toBe(boom);
     expect(events).toEqual(['cache started', 'workers started', 'workers stopped', 'cache stopped']);
-    const errors = lines.filter((l) => l.level >= 50);
+    const errors = lines.filter((l) => (l.level ?? 0) >= 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({
       msg: 'runnable failed: stopping',
@@ -230,7 +201,7 @@ describe('Manager with leader election', () => {
     expect(failure).toBeInstanceOf(LeaderElectionLostError);
     expect(workers.state.signal?.reason).toBe(failure);
     // Logged once, by the elector, with the reason as err.message; the manager adds no line of its own.
-    const lost = lines.filter((l) => l.level >= 50);
+    const lost = lines.filter((l) => (l.level ?? 0) >= 50);
     expect(lost).toHaveLength(1);
     expect(lost[0]).toMatchObject({ msg: 'leader election lost' });
     expect((lost[0]?.err as { message?: unknown }).message).toContain('is now held by b');

@@ -1,22 +1,14 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/index.ts';
+import { silentLogger } from '../logging/index.ts';
+import { FakeClock, metricValue } from '../testing/index.ts';
 import { CertificateWatcher } from './certificate-watcher.ts';
 import { generateSelfSignedCertKey, type CertKeyPair } from './self-signed-certificate.ts';
 
-const quiet = pino(
-  { level: 'silent' },
-  new Writable({
-    write: (_c, _e, done) => {
-      done();
-    },
-  }),
-);
+const quiet = silentLogger();
 let first: CertKeyPair;
 let second: CertKeyPair;
 beforeAll(async () => {
@@ -58,10 +50,6 @@ function watcher(dir: string, clock = new FakeClock(), registry = new Registry()
   return { w, changes, clock, registry };
 }
 
-async function counter(registry: Registry, name: string): Promise<number> {
-  return (await registry.getSingleMetric(name)?.get())?.values[0]?.value ?? NaN;
-}
-
 describe("CertificateWatcher (controller-runtime's certwatcher)", () => {
   it('reads the pair at start and refuses a missing or mismatched one', () => {
     expect(watcher(certDir(first)).w.current).toEqual(first);
@@ -93,8 +81,12 @@ describe("CertificateWatcher (controller-runtime's certwatcher)", () => {
     clock.step(10_000);
     expect(w.current).toEqual(first);
     expect(changes).toEqual([]);
-    expect(await counter(registry, 'certwatcher_read_certificate_errors_total')).toBeGreaterThanOrEqual(1);
-    expect(await counter(registry, 'certwatcher_read_certificate_total')).toBeGreaterThanOrEqual(2);
+    expect(
+      metricValue(await registry.metrics(), 'certwatcher_read_certificate_errors_total'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      metricValue(await registry.metrics(), 'certwatcher_read_certificate_total'),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it("sees the kubelet's symlink swap of a Secret volume at once, without waiting for the poll", async () => {

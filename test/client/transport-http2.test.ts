@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { afterEach, describe, expect, it, inject } from 'vitest';
 import {
@@ -15,7 +15,7 @@ import {
   KubeTransport,
   type WatchEvent,
 } from '../../src/client/index.ts';
-import { adminKubeConfig, createNamespace, podManifest, adminRestConfig } from '../helpers/cluster.ts';
+import { adminRestConfig, createPod, namespaceWithPod } from '../helpers/cluster.ts';
 import { eventually, captureLogs } from '../../src/testing/index.ts';
 
 /** Small enough to act within a test, large enough that a busy 2-core machine does not miss a PING. */
@@ -47,20 +47,6 @@ async function openWatch(rest: HttpRestClient, namespace: string): Promise<Watch
 async function addedName(watch: Watch): Promise<string | undefined> {
   const next = await watch.next();
   return next.done ? undefined : next.value.type === 'ERROR' ? 'ERROR' : next.value.object.metadata?.name;
-}
-
-async function namespaceWithPod(prefix: string): Promise<string> {
-  const namespace = await createNamespace(prefix);
-  await adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedPod({ namespace, body: podManifest('first') });
-  return namespace;
-}
-
-async function createPod(namespace: string, name: string): Promise<void> {
-  await adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedPod({ namespace, body: podManifest(name) });
 }
 
 interface Link {

@@ -2,34 +2,19 @@
 // controller manager, the scheduler and kwok survive an API-server restart and an etcd compaction,
 // and that stop() leaves no process behind.
 import { existsSync } from 'node:fs';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENTS, ControlPlane } from '../../hack/cluster/control-plane.ts';
+import { describe, expect, it } from 'vitest';
+import { COMPONENTS } from '../../hack/cluster/control-plane.ts';
 import { nodeSchedulable } from '../../hack/cluster/kwok.ts';
 import { isAlive } from '../../hack/cluster/process.ts';
-import { createNamespace } from '../helpers/cluster.ts';
+import { createNamespace, ownControlPlane } from '../helpers/cluster.ts';
 import { commandLine, processGroupMembers } from '../helpers/processes.ts';
 import { deployment, rolledOut } from '../helpers/workloads.ts';
 
 describe('the living cluster', () => {
-  let cp: ControlPlane;
-  let core: CoreV1Api;
-  let apps: AppsV1Api;
-  let kc: KubeConfig;
-
-  beforeAll(async () => {
-    cp = await ControlPlane.start({ living: true });
-    kc = new KubeConfig();
-    kc.loadFromFile(cp.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
-  });
-  afterAll(async () => {
-    await cp.stop();
-  });
+  const cluster = ownControlPlane({ living: true });
 
   it('has three schedulable fake nodes, one per zone, and a log per process in its dir', async () => {
-    const nodes = (await core.listNode()).items;
+    const nodes = (await cluster.core.listNode()).items;
     expect(nodes.map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']).sort()).toEqual([
       'zone-a',
       'zone-b',
@@ -38,36 +23,36 @@ describe('the living cluster', () => {
     expect(nodes.every(nodeSchedulable)).toBe(true);
     expect(nodes.every((n) => (n.spec?.taints ?? []).length === 0)).toBe(true);
     for (const log of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
-      expect(existsSync(`${cp.dir}/${log}.log`), log).toBe(true);
+      expect(existsSync(`${cluster.cp.dir}/${log}.log`), log).toBe(true);
     }
     // The controller manager's doing: a ServiceAccount and the root CA in every namespace.
-    const namespace = await createNamespace('live-basics', kc);
-    const ca = await core
+    const namespace = await createNamespace('live-basics', cluster.kc);
+    const ca = await cluster.core
       .readNamespacedConfigMap({ namespace, name: 'kube-root-ca.crt' })
       .catch(() => undefined);
     expect(ca?.data?.['ca.crt'] ?? '').toContain('BEGIN CERTIFICATE');
   });
 
   it('keeps the controller manager, the scheduler and kwok across an API-server restart and a compaction', async () => {
-    const before = cp.state.pids;
-    await cp.restartApiServer();
-    await cp.compactEtcd();
-    const after = cp.state.pids;
+    const before = cluster.cp.state.pids;
+    await cluster.cp.restartApiServer();
+    await cluster.cp.compactEtcd();
+    const after = cluster.cp.state.pids;
     expect(after.apiserver).not.toBe(before.apiserver);
     for (const name of ['controllerManager', 'scheduler', 'kwok'] as const) {
       expect(after[name], name).toBe(before[name]);
       expect(isAlive(after[name]), name).toBe(true);
     }
     // They work: a Deployment after the restart is made, scheduled and run.
-    const namespace = await createNamespace('live-restart', kc);
-    await apps.createNamespacedDeployment({ namespace, body: deployment('after', 3) });
-    const pods = await rolledOut(apps, core, namespace, 'after');
+    const namespace = await createNamespace('live-restart', cluster.kc);
+    await cluster.apps.createNamespacedDeployment({ namespace, body: deployment('after', 3) });
+    const pods = await rolledOut(cluster.apps, cluster.core, namespace, 'after');
     expect(new Set(pods.map((p) => p.spec?.nodeName)).size).toBeGreaterThan(0);
     expect(pods.every((p) => p.status?.phase === 'Running' && (p.status.podIP ?? '') !== '')).toBe(true);
   });
 
   it('stop ends every process it started and removes its temp dir', async () => {
-    const members = COMPONENTS.map((name) => cp.state.pids[name]).flatMap(processGroupMembers);
+    const members = COMPONENTS.map((name) => cluster.cp.state.pids[name]).flatMap(processGroupMembers);
     const binaries = members.map((pid) => commandLine(pid).split(' ')[0] ?? '');
     for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
       expect(
@@ -76,9 +61,9 @@ describe('the living cluster', () => {
       ).toHaveLength(1);
     }
 
-    await cp.stop();
+    await cluster.cp.stop();
 
     expect(members.filter(isAlive)).toEqual([]);
-    expect(existsSync(cp.dir)).toBe(false);
+    expect(existsSync(cluster.cp.dir)).toBe(false);
   });
 });

@@ -21,8 +21,9 @@ import {
   type CustomKind,
   type Owned,
 } from '../helpers/owners.ts';
-import { lastReported, sample, type ReportedWorkload } from '../helpers/reports.ts';
-import { eventually, type LogLine } from '../../src/testing/index.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { lastReported, type ReportedWorkload } from '../helpers/reports.ts';
+import { eventually, metricSum, type LogLine } from '../../src/testing/index.ts';
 
 const WIDGET: CustomKind = { group: 'alpha.example.com', kind: 'Widget' };
 const GADGET: CustomKind = { group: 'beta.example.com', kind: 'Gadget' };
@@ -131,10 +132,6 @@ async function reportedAs(op: OperatorProcess, ns: string, name: string, expecte
   return op.lines.filter((l) => l.key === `${ns}/${name}`);
 }
 
-async function metrics(op: OperatorProcess): Promise<string> {
-  return (await fetch(`${(await op.addresses()).metrics}/metrics`)).text();
-}
-
 const warnings = (op: OperatorProcess, match: (l: LogLine) => boolean) =>
   op.lines.filter((l) => l.level === 40 && match(l));
 
@@ -178,7 +175,7 @@ describe('owner chains of any kind and depth', () => {
     expect(text).toContain('outsiders.outside.example.com');
     expect(text).toMatch(/get, list, watch/);
     // No informer, so no list of outsiders.
-    expect(await metrics(op)).not.toContain('outsiders');
+    expect(await metricsText((await op.addresses()).metrics)).not.toContain('outsiders');
   });
 
   it('refreshes discovery for a custom resource definition created after the operator started', async () => {
@@ -286,10 +283,10 @@ describe('owner chains of any kind and depth', () => {
       expect(gap).toBeGreaterThanOrEqual(100 * 2 ** i - 5);
     });
 
-    const text = await metrics(op);
-    expect(sample(text, 'pod_sync_operator_dropped_keys_total', { controller: 'pod-sync' })).toBe(1);
-    expect(sample(text, 'pod_sync_pods', { phase: 'Pending' })).toBe(1);
-    expect(sample(text, 'pod_sync_unresolved_owner_pods', { group: 'apps', kind: 'ReplicaSet' })).toBe(1);
+    const text = await metricsText((await op.addresses()).metrics);
+    expect(metricSum(text, 'pod_sync_operator_dropped_keys_total', { controller: 'pod-sync' })).toBe(1);
+    expect(metricSum(text, 'pod_sync_pods', { phase: 'Pending' })).toBe(1);
+    expect(metricSum(text, 'pod_sync_unresolved_owner_pods', { group: 'apps', kind: 'ReplicaSet' })).toBe(1);
     expect(lastReported(op.lines).get(key)?.workload.unresolved?.uid).toBe(GHOST_UID);
   });
 });

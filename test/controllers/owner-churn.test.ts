@@ -11,7 +11,9 @@ import { podManifest } from '../helpers/cluster.ts';
 import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
 import { ownerRef, type Owned } from '../helpers/owners.ts';
 import { runningStatus, setPodStatus } from '../helpers/pods.ts';
-import { lastReported, sample, type ReportedPod } from '../helpers/reports.ts';
+import { metricsText } from '../helpers/metrics.ts';
+import { lastReported, type ReportedPod } from '../helpers/reports.ts';
+import { metricSum } from '../../src/testing/index.ts';
 
 const NAMESPACES = ['churn-a', 'churn-b', 'churn-c'];
 const PODS_PER_NAMESPACE = 16;
@@ -236,16 +238,16 @@ describe('every pod reported whatever its owners, through owner churn and faults
     );
     expect(diff, summary).toEqual([]);
 
-    const text = await (await fetch(`${(await op.addresses()).metrics}/metrics`)).text();
+    const text = await metricsText((await op.addresses()).metrics);
     const byPhase = new Map<string, number>();
     for (const pod of expected.values()) byPhase.set(pod.phase, (byPhase.get(pod.phase) ?? 0) + 1);
     for (const phase of ['Pending', 'Running', 'Succeeded', 'Failed'])
-      expect(sample(text, 'pod_sync_pods', { phase }), `${summary}: pods ${phase}`).toBe(
+      expect(metricSum(text, 'pod_sync_pods', { phase }), `${summary}: pods ${phase}`).toBe(
         byPhase.get(phase) ?? 0,
       );
     const unresolved = [...expected.values()].filter((p) => p.workload.unresolved).length;
     expect(
-      sample(text, 'pod_sync_unresolved_owner_pods', { group: 'apps', kind: 'ReplicaSet' }),
+      metricSum(text, 'pod_sync_unresolved_owner_pods', { group: 'apps', kind: 'ReplicaSet' }),
       `${summary}: unresolved`,
     ).toBe(unresolved);
     expect(counts.remade, summary).toBeGreaterThan(3);

@@ -26,7 +26,7 @@ import { restConfigOf } from '../helpers/cluster.ts';
 import { ownerRef } from '../helpers/owners.ts';
 import { lastReported } from '../helpers/reports.ts';
 import { collectGarbage, inParallel, InstrumentedClient } from '../informers/helpers.ts';
-import { eventually, captureLogs } from '../../src/testing/index.ts';
+import { eventually, captureLogs, metricSum } from '../../src/testing/index.ts';
 
 const OWNERS = 2_000;
 const TEMPLATE = {
@@ -85,12 +85,7 @@ describe('the cost of an owner kind', () => {
     const registry = new Registry();
     const rest = HttpRestClient.fromConfig(restConfigOf(admin), { registry });
     const client = new InstrumentedClient(rest);
-    const gets: string[] = [];
-    const get = client.get.bind(client);
-    client.get = <T>(...args: Parameters<typeof client.get>) => {
-      gets.push(args[0]);
-      return get<T>(...args);
-    };
+    const { gets } = client;
     const { logger, lines } = captureLogs('info');
     const factory = new SharedInformerFactory({ client, logger, registry, namespace });
     const podSync = new PodSyncController({
@@ -104,9 +99,7 @@ describe('the cost of an owner kind', () => {
     factory.start(stop.signal);
     const running = podSync.start(stop.signal);
     const requests = async () =>
-      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
-        .filter((v) => v.labels.method === 'GET')
-        .reduce((sum, v) => sum + v.value, 0);
+      metricSum(await registry.metrics(), 'rest_client_requests_total', { method: 'GET' });
     try {
       await eventually(() => Promise.resolve(podSync.hasSynced()), 30_000);
       const base = { requests: await requests(), watches: client.watches };

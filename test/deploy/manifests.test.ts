@@ -11,12 +11,13 @@ import {
   type V1Role,
   type V1Service,
 } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandLine, FLAGS } from '../../src/config/index.ts';
 import { DEPLOYED_OLD_SPACE_PERCENTAGE } from '../../src/memory/index.ts';
 import { createNamespace } from '../helpers/cluster.ts';
 import { kubectlOk } from '../helpers/kubectl.ts';
-import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { leaderElectArgs, startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { metricsText } from '../helpers/metrics.ts';
 import { operatorContainer } from './container.ts';
 import { INSTALL_MANIFEST, kustomizationResources, renderInstallManifest } from '../../hack/manifests.ts';
 import {
@@ -334,18 +335,11 @@ describe('examples/monitoring/', () => {
 
     // The families a running operator exposes (with leader election, so the Lease metrics are there).
     const namespace = await createNamespace('dashboard');
-    const op = startOperator([
-      '--kubeconfig',
-      inject('kubeconfig'),
-      '--namespace',
-      namespace,
-      '--leader-elect',
-      `--leader-election-namespace=${namespace}`,
-    ]);
+    const op = startOperator(leaderElectArgs(namespace));
     running.push(op);
     await op.waitFor((l) => l.msg === 'became the leader: starting workers', 60_000);
     const { metrics } = await op.addresses();
-    const text = await (await fetch(`${metrics}/metrics`)).text();
+    const text = await metricsText(metrics);
     const exposed = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
     expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
     expect(used.size).toBeGreaterThan(12);

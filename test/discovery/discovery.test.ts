@@ -28,14 +28,8 @@ const KINDS: GroupKind[] = [
 /** A client that counts GETs by path. */
 function counting() {
   const rest = HttpRestClient.fromConfig(adminRestConfig());
-  const paths: string[] = [];
   const client = new InstrumentedClient(rest);
-  const get = client.get.bind(client);
-  client.get = <T>(...args: Parameters<typeof client.get>) => {
-    paths.push(args[0]);
-    return get<T>(...args);
-  };
-  return { client, paths, close: () => rest.close() };
+  return { client, paths: client.gets, close: () => rest.close() };
 }
 
 describe('discovery against the real API server', () => {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
+import { inject } from 'vitest';
 import { tiedToParent } from './tied.ts';
 import { type LogLine } from '../../src/testing/index.ts';
 
@@ -18,6 +19,21 @@ export interface OperatorProcess {
   addresses(): Promise<{ metrics: string; probes: string }>;
   exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * The command line of a replica that watches `namespace` and holds its Lease there (--leader-elect),
+ * through `kubeconfig` (default: the test cluster's admin).
+ */
+export function leaderElectArgs(namespace: string, kubeconfig: string = inject('kubeconfig')): string[] {
+  return [
+    '--kubeconfig',
+    kubeconfig,
+    '--namespace',
+    namespace,
+    '--leader-elect',
+    `--leader-election-namespace=${namespace}`,
+  ];
 }
 
 export interface StartOptions {

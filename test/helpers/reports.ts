@@ -1,3 +1,4 @@
+import { TRANSITION_TYPES } from '../../src/controllers/pod-sync/index.ts';
 import { type LogLine } from '../../src/testing/index.ts';
 // What the operator reported about each pod, read back from its log lines and its /metrics, so that
 // tests compare it with what the API server holds.
@@ -17,14 +18,8 @@ export interface ReportedPod {
   workload: ReportedWorkload;
 }
 
-const STATE_EVENTS = new Set([
-  'added',
-  'phase_changed',
-  'ready',
-  'unready',
-  'container_restarted',
-  'recreated',
-]);
+/** The transitions after which a pod still exists: every one but `deleted`. */
+const STATE_EVENTS = new Set<string>(TRANSITION_TYPES.filter((type) => type !== 'deleted'));
 
 export function workloadOf(line: LogLine): ReportedWorkload {
   const workload: ReportedWorkload = { kind: String(line.workloadKind), name: String(line.workloadName) };
@@ -53,14 +48,4 @@ export function lastReported(lines: readonly LogLine[]): Map<string, ReportedPod
     }
   }
   return pods;
-}
-
-/** The value of one sample in a Prometheus text exposition, 0 when absent. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return 0;
 }

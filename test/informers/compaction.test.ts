@@ -1,7 +1,5 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../../hack/cluster/control-plane.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import {
   isTombstone,
@@ -10,35 +8,25 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { ownControlPlane, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
-import { eventually } from '../../src/testing/index.ts';
+import { eventually, metricValue } from '../../src/testing/index.ts';
 
 // A control plane of this file's own, with the watch cache off: a watch from a compacted
 // resourceVersion then reaches etcd and fails with 410, instead of being served from the cache.
 describe('a pod informer whose resourceVersion is compacted away while its watch is down', () => {
-  let cp: ControlPlane;
-  let kc: KubeConfig;
-  let core: CoreV1Api;
+  const cluster = ownControlPlane({ extraApiServerArgs: ['--watch-cache=false'] });
   const namespace = 'compaction';
-
   beforeAll(async () => {
-    cp = await ControlPlane.start({ extraApiServerArgs: ['--watch-cache=false'] });
-    kc = new KubeConfig();
-    kc.loadFromFile(cp.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-  }, 120_000);
-  afterAll(async () => {
-    await cp.stop();
+    await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
   });
 
   it('gets 410, relists, and delivers the deletes it missed as tombstones', async () => {
     for (const name of ['keep-0', 'keep-1', 'gone-0', 'gone-1', 'gone-2']) {
-      await core.createNamespacedPod({ namespace, body: podManifest(name) });
+      await cluster.core.createNamespacedPod({ namespace, body: podManifest(name) });
     }
     const registry = new Registry();
-    const rest = HttpRestClient.fromConfig(restConfigOf(kc));
+    const rest = HttpRestClient.fromConfig(restConfigOf(cluster.kc));
     const client = new InstrumentedClient(rest);
     const factory = new SharedInformerFactory({
       client,
@@ -64,21 +52,20 @@ describe('a pod informer whose resourceVersion is compacted away while its watch
 
       client.partition();
       for (const name of ['gone-0', 'gone-1', 'gone-2']) {
-        await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+        await cluster.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
       }
-      await core.createNamespacedPod({ namespace, body: podManifest('new-0') });
-      const compactedAt = await cp.compactEtcd();
+      await cluster.core.createNamespacedPod({ namespace, body: podManifest('new-0') });
+      const compactedAt = await cluster.cp.compactEtcd();
       expect(compactedAt).toBeGreaterThan(Number(lastSeen));
       await sleep(300);
       expect(client.listings).toBe(1);
       client.heal();
 
       await eventually(async () => {
-        const { cached, listed } = await cacheAndList(pods, core, namespace);
+        const { cached, listed } = await cacheAndList(pods, cluster.core, namespace);
         return cached.join() === listed.join();
       }, 20_000);
-      const lists = (await registry.getSingleMetric('informer_lists_total')?.get())?.values ?? [];
-      expect(lists.find((v) => v.labels.reason === 'expired')?.value).toBe(1);
+      expect(metricValue(await registry.metrics(), 'informer_lists_total', { reason: 'expired' })).toBe(1);
       expect(client.listings).toBe(2);
 
       expect(events.filter((e) => e.startsWith('delete')).sort()).toEqual([

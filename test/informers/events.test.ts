@@ -13,7 +13,7 @@ import {
   type KubeObject,
 } from '../../src/informers/index.ts';
 import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
-import { eventually } from '../../src/testing/index.ts';
+import { eventually, metricValue } from '../../src/testing/index.ts';
 
 interface Pod extends KubeObject {
   spec?: { containers?: { name: string }[] };
@@ -149,12 +149,12 @@ describe('informers against the real API server', () => {
       expect(await factory.waitForCacheSync(controller.signal, 10_000)).toBe(true);
       for (let i = 0; i < 20; i++)
         await core.createNamespacedPod({ namespace, body: podManifest(`seq-${i}`) });
-      const metric = await registry.getSingleMetric('rest_client_requests_total')?.get();
-      const host = client.transport.host;
-      const posts = metric?.values.find(
-        (v) => v.labels.method === 'POST' && v.labels.code === '201' && v.labels.host === host,
-      );
-      expect(posts?.value).toBeGreaterThanOrEqual(20);
+      const posts = metricValue(await registry.metrics(), 'rest_client_requests_total', {
+        method: 'POST',
+        code: '201',
+        host: client.transport.host,
+      });
+      expect(posts).toBeGreaterThanOrEqual(20);
       // The watches of this file, the lists and the 20 creates all share one HTTP/2 connection.
       expect(client.transport.stats()).toMatchObject({ connected: 1, protocols: ['h2'] });
     } finally {

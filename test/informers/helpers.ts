@@ -1,14 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import {
-  TransportError,
-  type ObjectList,
-  type Query,
-  type RequestOptions,
-  type RestClient,
-  type WatchEvent,
-} from '../../src/client/index.ts';
+import { TransportError, type Query, type RestClient, type WatchEvent } from '../../src/client/index.ts';
 import type { KubeObject, SharedInformer } from '../../src/informers/index.ts';
 
 const PARTITIONED = new Error('test partition');
@@ -19,6 +12,8 @@ const PARTITIONED = new Error('test partition');
  */
 export class InstrumentedClient implements RestClient {
   readonly inner: RestClient;
+  /** The path of every GET, in order (lists not included). */
+  readonly gets: string[] = [];
   /** Paged LIST requests. */
   lists = 0;
   /** Every watch request, watch-lists included. */
@@ -33,26 +28,25 @@ export class InstrumentedClient implements RestClient {
     this.inner = inner;
   }
 
-  get<T>(path: string, query?: Query, signal?: AbortSignal, options?: RequestOptions): Promise<T> {
-    return this.inner.get<T>(path, query, signal, options);
-  }
+  readonly get: RestClient['get'] = (...args) => {
+    this.gets.push(args[0]);
+    return this.inner.get(...args);
+  };
 
-  list<T>(
-    path: string,
-    query?: Query,
-    signal?: AbortSignal,
-    options?: RequestOptions,
-  ): Promise<ObjectList<T>> {
+  readonly list: RestClient['list'] = (...args) => {
     this.lists++;
-    return this.inner.list<T>(path, query, signal, options);
-  }
+    return this.inner.list(...args);
+  };
 
-  async *watch<T>(
-    path: string,
-    query?: Query,
-    signal?: AbortSignal,
-    options?: RequestOptions,
-  ): AsyncGenerator<WatchEvent<T>, void, undefined> {
+  readonly watch: RestClient['watch'] = (path, query, signal, options) =>
+    this.#watch(query, signal, (cut) => this.inner.watch(path, query, cut, options));
+
+  /** Counts a watch and its bookmarks, and breaks it when the test partitions the network. */
+  async *#watch<E extends WatchEvent<unknown>>(
+    query: Query | undefined,
+    signal: AbortSignal | undefined,
+    open: (signal: AbortSignal) => AsyncIterable<E>,
+  ): AsyncGenerator<E, void, undefined> {
     this.watches++;
     if (query?.sendInitialEvents === true) this.streams++;
     if (this.#partitioned) throw new TransportError('connect ECONNREFUSED (test partition)');
@@ -63,7 +57,7 @@ export class InstrumentedClient implements RestClient {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.#open.add(controller);
     try {
-      for await (const event of this.inner.watch<T>(path, query, controller.signal, options)) {
+      for await (const event of open(controller.signal)) {
         if (event.type === 'BOOKMARK') this.bookmarks++;
         yield event;
       }

@@ -5,16 +5,10 @@ import { HttpRestClient } from '../../src/client/index.ts';
 import { apiConfiguration } from '../helpers/api-configuration.ts';
 import { objectKey, PODS, SharedInformerFactory, type KubeObject } from '../../src/informers/index.ts';
 import { adminKubeConfig, createNamespace, podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { metricSum } from '../../src/testing/index.ts';
 import { collectGarbage, InstrumentedClient, inParallel } from './helpers.ts';
 
 const PODS_COUNT = 2_000;
-
-async function getRequests(registry: Registry, host: string): Promise<number> {
-  const values = (await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [];
-  return values
-    .filter((v) => v.labels.method === 'GET' && v.labels.host === host)
-    .reduce((sum, v) => sum + v.value, 0);
-}
 
 describe('the initial list of 2,000 pods', () => {
   const registry = new Registry();
@@ -52,7 +46,10 @@ describe('the initial list of 2,000 pods', () => {
 
       const collected = collectGarbage();
       const heapBefore = process.memoryUsage().heapUsed;
-      const getsBefore = await getRequests(registry, rest.transport.host);
+      const getsBefore = metricSum(await registry.metrics(), 'rest_client_requests_total', {
+        method: 'GET',
+        host: rest.transport.host,
+      });
       const controller = new AbortController();
       factory.start(controller.signal);
       try {
@@ -65,7 +62,11 @@ describe('the initial list of 2,000 pods', () => {
             `(${collected ? 'after a full GC' : 'no GC available: raw delta'})`,
         );
 
-        const gets = (await getRequests(registry, rest.transport.host)) - getsBefore;
+        const gets =
+          metricSum(await registry.metrics(), 'rest_client_requests_total', {
+            method: 'GET',
+            host: rest.transport.host,
+          }) - getsBefore;
         if (watchList) {
           // One request: the stream that listed is the watch that goes on.
           expect([client.lists, client.streams, client.watches]).toEqual([0, 1, 1]);

@@ -1,6 +1,5 @@
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlPlane } from '../../hack/cluster/control-plane.ts';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HttpRestClient } from '../../src/client/index.ts';
 import {
   isTombstone,
@@ -9,7 +8,7 @@ import {
   SharedInformerFactory,
   type KubeObject,
 } from '../../src/informers/index.ts';
-import { podManifest, restConfigOf } from '../helpers/cluster.ts';
+import { ownControlPlane, podManifest, restConfigOf } from '../helpers/cluster.ts';
 import { cacheAndList, InstrumentedClient, sleep } from './helpers.ts';
 import { eventually } from '../../src/testing/index.ts';
 
@@ -50,24 +49,14 @@ function churn(core: CoreV1Api, namespace: string): { stop: () => Promise<void>;
 
 // A control plane of this file's own: restarting its API server must not disturb other tests.
 describe('a pod informer across an API-server restart', () => {
-  let cp: ControlPlane;
-  let kc: KubeConfig;
-  let core: CoreV1Api;
+  const cluster = ownControlPlane();
   const namespace = 'restart';
-
   beforeAll(async () => {
-    cp = await ControlPlane.start();
-    kc = new KubeConfig();
-    kc.loadFromFile(cp.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-  }, 120_000);
-  afterAll(async () => {
-    await cp.stop();
+    await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
   });
 
   it('ends equal to a LIST, with exactly one delete per deleted pod it saw', async () => {
-    const rest = HttpRestClient.fromConfig(restConfigOf(kc));
+    const rest = HttpRestClient.fromConfig(restConfigOf(cluster.kc));
     const client = new InstrumentedClient(rest);
     const factory = new SharedInformerFactory({
       client,
@@ -90,15 +79,15 @@ describe('a pod informer across an API-server restart', () => {
     factory.start(controller.signal);
     try {
       expect(await factory.waitForCacheSync(controller.signal, 10_000)).toBe(true);
-      const background = churn(core, namespace);
+      const background = churn(cluster.core, namespace);
       await sleep(1_500);
       const watchesBefore = client.watches;
-      await cp.restartApiServer();
+      await cluster.cp.restartApiServer();
       await sleep(2_000);
       await background.stop();
 
       await eventually(async () => {
-        const { cached, listed } = await cacheAndList(pods, core, namespace);
+        const { cached, listed } = await cacheAndList(pods, cluster.core, namespace);
         return cached.join() === listed.join();
       }, 30_000);
 

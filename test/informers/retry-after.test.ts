@@ -9,7 +9,7 @@ import { createServer as createHttpsServer, request as httpsRequest } from 'node
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { CoreV1Api, FlowcontrolApiserverV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { FlowcontrolApiserverV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { credentialsFor, HttpRestClient, KubeTransport } from '../../src/client/index.ts';
@@ -17,14 +17,14 @@ import { SharedInformerFactory, PODS } from '../../src/informers/index.ts';
 import {
   adminKubeConfig,
   adminRestConfig,
-  createNamespace,
   kubeConfigWithToken,
+  namespaceWithPod,
   restConfigOf,
-  podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 import { InstrumentedClient } from './helpers.ts';
-import { eventually, captureLogs } from '../../src/testing/index.ts';
+import { eventually, captureLogs, metricSum } from '../../src/testing/index.ts';
+import type { Logger } from 'pino';
 
 /** Long enough to tell from the reflector's first backoff (0.8 to 1.6 s) and from a fallback (ms). */
 const RETRY_AFTER_SECONDS = 3;
@@ -115,8 +115,10 @@ function withoutHopByHop(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 }
 
-async function podInformer(transport: KubeTransport, namespace: string, logger = captureLogs().logger) {
-  const factory = new SharedInformerFactory({ client: new HttpRestClient(transport), namespace, logger });
+/** A started informer of the pods of `namespace` through `transport`, its requests counted; stopped after the test. */
+function podInformer(transport: KubeTransport, namespace: string, logger: Logger) {
+  const client = new InstrumentedClient(new HttpRestClient(transport));
+  const factory = new SharedInformerFactory({ client, namespace, logger });
   const pods = factory.informerFor(PODS);
   const stop = new AbortController();
   factory.start(stop.signal);
@@ -125,16 +127,12 @@ async function podInformer(transport: KubeTransport, namespace: string, logger =
     await factory.shutdown();
     await transport.destroy();
   });
-  const synced = await factory.waitForCacheSync(stop.signal, 60_000);
-  return { synced, names: () => pods.store.list().map((p) => p.metadata?.name) };
-}
-
-async function namespaceWithPod(prefix: string): Promise<string> {
-  const namespace = await createNamespace(prefix);
-  await adminKubeConfig()
-    .makeApiClient(CoreV1Api)
-    .createNamespacedPod({ namespace, body: podManifest('first') });
-  return namespace;
+  return {
+    client,
+    hasSynced: () => pods.hasSynced(),
+    waitForCacheSync: () => factory.waitForCacheSync(stop.signal, 60_000),
+    names: () => pods.store.list().map((p) => p.metadata?.name),
+  };
 }
 
 describe('a watch-list answered 429 with Retry-After, through a proxy', () => {
@@ -153,8 +151,8 @@ describe('a watch-list answered 429 with Retry-After, through a proxy', () => {
         credentials: credentialsFor(adminRestConfig()),
         options: { logger, ...(maxRetries === undefined ? {} : { maxRetries }) },
       });
-      const informer = await podInformer(transport, namespace, logger);
-      expect(informer.synced).toBe(true);
+      const informer = podInformer(transport, namespace, logger);
+      expect(await informer.waitForCacheSync()).toBe(true);
       expect(informer.names()).toEqual(['first']);
 
       const [refused, next] = proxy.seen;
@@ -330,27 +328,17 @@ describe('a watch-list answered 429 by API Priority and Fairness', () => {
       registry,
     });
     const refused = async (): Promise<number> =>
-      ((await registry.getSingleMetric('rest_client_requests_total')?.get())?.values ?? [])
-        .filter((v) => v.labels.code === '429')
-        .reduce((sum, v) => sum + v.value, 0);
-    const client = new InstrumentedClient(new HttpRestClient(transport));
-    const factory = new SharedInformerFactory({ client, namespace, logger });
-    const pods = factory.informerFor(PODS);
-    const stop = new AbortController();
-    factory.start(stop.signal);
-    cleanups.push(async () => {
-      stop.abort();
-      await factory.shutdown();
-      await transport.destroy();
-    });
+      metricSum(await registry.metrics(), 'rest_client_requests_total', { code: '429' });
+    const informer = podInformer(transport, namespace, logger);
 
     // Refused while the seat is held: the client waits each Retry-After and sends the watch-list again.
     await eventually(async () => (await refused()) >= 3, 30_000);
-    expect(pods.hasSynced()).toBe(false);
+    expect(informer.hasSynced()).toBe(false);
     seat.destroy();
-    expect(await factory.waitForCacheSync(stop.signal, 60_000)).toBe(true);
-    expect(pods.store.list().map((p) => p.metadata?.name)).toEqual(['first']);
+    expect(await informer.waitForCacheSync()).toBe(true);
+    expect(informer.names()).toEqual(['first']);
     // One watch-list call, its retries inside the client; not one paged list.
+    const { client } = informer;
     expect({ lists: client.lists, watchLists: client.streams }).toEqual({ lists: 0, watchLists: 1 });
 
     const waits = lines.filter((l) => String(l.msg).includes('asked to retry later'));

@@ -2,10 +2,9 @@
 // random; then quiet, and the operator's view must equal a LIST. Seeded: CHURN_SEED=<n> replays a run's
 // choices (not its timing), and a failure names its seed.
 import { randomInt } from 'node:crypto';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { ControlPlane } from '../../hack/cluster/control-plane.ts';
-import { createNamespace } from '../helpers/cluster.ts';
+import type { AppsV1Api, CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
+import { createNamespace, ownControlPlane } from '../helpers/cluster.ts';
 import { latestByKey, reportsByUid, runPodSync, type RunningPodSync } from '../helpers/pod-sync.ts';
 import { deployment, statefulSet } from '../helpers/workloads.ts';
 import { eventually } from '../../src/testing/index.ts';
@@ -33,22 +32,10 @@ interface Workload {
 }
 
 describe('churn on a living cluster with API-server restarts and etcd compactions', () => {
-  let cp: ControlPlane;
-  let kc: KubeConfig;
-  let core: CoreV1Api;
-  let apps: AppsV1Api;
+  const cluster = ownControlPlane({ living: true });
   let sync: RunningPodSync | undefined;
-
-  beforeAll(async () => {
-    cp = await ControlPlane.start({ living: true });
-    kc = new KubeConfig();
-    kc.loadFromFile(cp.kubeconfigPath);
-    core = kc.makeApiClient(CoreV1Api);
-    apps = kc.makeApiClient(AppsV1Api);
-  });
   afterAll(async () => {
     await sync?.stop();
-    await cp.stop();
   });
 
   it('ends with the operator reporting exactly what a LIST shows', async (ctx) => {
@@ -68,23 +55,23 @@ describe('churn on a living cluster with API-server restarts and etcd compaction
       }
     };
 
-    sync = await runPodSync(kc);
+    sync = await runPodSync(cluster.kc);
     const workloads: Workload[] = [];
     const populate = async (namespace: string): Promise<void> => {
       for (const name of ['web', 'api']) {
-        await apps.createNamespacedDeployment({
+        await cluster.apps.createNamespacedDeployment({
           namespace,
           body: deployment(name, 1 + Math.floor(random() * 3)),
         });
         workloads.push({ namespace, kind: 'Deployment', name });
       }
-      await apps.createNamespacedStatefulSet({
+      await cluster.apps.createNamespacedStatefulSet({
         namespace,
         body: statefulSet('db', 1 + Math.floor(random() * 3), 'Parallel'),
       });
       workloads.push({ namespace, kind: 'StatefulSet', name: 'db' });
     };
-    for (let i = 0; i < 3; i++) await populate(await createNamespace('churn', kc));
+    for (let i = 0; i < 3; i++) await populate(await createNamespace('churn', cluster.kc));
 
     const deadline = Date.now() + CHURN_MS;
     // Faults on their own clock: a restart every 8-20 s, a compaction every 3-10 s.
@@ -94,11 +81,11 @@ describe('churn on a living cluster with API-server restarts and etcd compaction
       while (Date.now() < deadline) {
         await sleep(250);
         if (Date.now() >= nextRestart) {
-          await attempt('restart kube-apiserver', () => cp.restartApiServer());
+          await attempt('restart kube-apiserver', () => cluster.cp.restartApiServer());
           nextRestart = Date.now() + 8_000 + random() * 12_000;
         }
         if (Date.now() >= nextCompact) {
-          await attempt('compact etcd', () => cp.compactEtcd());
+          await attempt('compact etcd', () => cluster.cp.compactEtcd());
           nextCompact = Date.now() + 3_000 + random() * 7_000;
         }
       }
@@ -113,12 +100,12 @@ describe('churn on a living cluster with API-server restarts and etcd compaction
         const replicas = Math.floor(random() * 5);
         await attempt(`scale ${w.namespace}/${w.name} to ${replicas}`, () =>
           w.kind === 'Deployment'
-            ? apps.patchNamespacedDeploymentScale({
+            ? cluster.apps.patchNamespacedDeploymentScale({
                 namespace: w.namespace,
                 name: w.name,
                 body: patch('/spec/replicas', replicas),
               })
-            : apps.patchNamespacedStatefulSetScale({
+            : cluster.apps.patchNamespacedStatefulSetScale({
                 namespace: w.namespace,
                 name: w.name,
                 body: patch('/spec/replicas', replicas),
@@ -134,24 +121,24 @@ describe('churn on a living cluster with API-server restarts and etcd compaction
         ];
         await attempt(`roll ${w.namespace}/${w.name}`, () =>
           w.kind === 'Deployment'
-            ? apps.patchNamespacedDeployment({ namespace: w.namespace, name: w.name, body })
-            : apps.patchNamespacedStatefulSet({ namespace: w.namespace, name: w.name, body }),
+            ? cluster.apps.patchNamespacedDeployment({ namespace: w.namespace, name: w.name, body })
+            : cluster.apps.patchNamespacedStatefulSet({ namespace: w.namespace, name: w.name, body }),
         );
       } else if (roll < 0.9) {
         await attempt(`delete a pod of ${w.namespace}/${w.name}`, async () => {
           const pods = (
-            await core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app=${w.name}` })
+            await cluster.core.listNamespacedPod({ namespace: w.namespace, labelSelector: `app=${w.name}` })
           ).items;
           const victim = pick(pods);
           if (victim?.metadata?.name)
-            await core.deleteNamespacedPod({ namespace: w.namespace, name: victim.metadata.name });
+            await cluster.core.deleteNamespacedPod({ namespace: w.namespace, name: victim.metadata.name });
         });
       } else if (namespacesDeleted < 2) {
         namespacesDeleted++;
         const gone = w.namespace;
         workloads.splice(0, workloads.length, ...workloads.filter((x) => x.namespace !== gone));
-        await attempt(`delete namespace ${gone}`, () => core.deleteNamespace({ name: gone }));
-        await attempt('make a namespace', async () => populate(await createNamespace('churn', kc)));
+        await attempt(`delete namespace ${gone}`, () => cluster.core.deleteNamespace({ name: gone }));
+        await attempt('make a namespace', async () => populate(await createNamespace('churn', cluster.kc)));
       }
       await sleep(100 + random() * 400);
     }
@@ -163,7 +150,7 @@ describe('churn on a living cluster with API-server restarts and etcd compaction
     try {
       await eventually(
         async () => {
-          diff = await compare(core, apps, running);
+          diff = await compare(cluster.core, cluster.apps, running);
           return diff.length === 0;
         },
         QUIET_TIMEOUT_MS,

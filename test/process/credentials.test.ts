@@ -11,24 +11,24 @@ import { describe, expect, inject, it } from 'vitest';
 import {
   adminKubeConfig,
   createNamespace,
-  kubeConfigWithToken,
+  tokenWorks,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
 import { clusterCaPem } from '../helpers/in-cluster.ts';
-import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import {
+  isLeading,
+  isSyncOf,
+  replicaArgs,
+  useOperators,
+  LEASE_NAME,
+  renewedAfterRevocation,
+} from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
-import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
+import { eventually, metricValue } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
 const SA = 'operator';
-const LEASE_NAME = 'pod-sync-operator';
 const PLUGIN = join(import.meta.dirname, '..', 'clientcmd', 'fixtures', 'token-plugin.ts');
-const timings = settingsFor(TIMING_FLAGS);
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -49,19 +49,6 @@ async function namespaceWithOperatorAccount(prefix: string): Promise<{ namespace
   const token = await serviceAccountToken(namespace, SA);
   await eventually(() => tokenWorks(token));
   return { namespace, token };
-}
-
-async function tokenWorks(token: string): Promise<boolean> {
-  try {
-    await kubeConfigWithToken(token)
-      .makeApiClient(CoreV1Api)
-      .listNamespacedPod({ namespace: 'default', limit: 1 });
-    return true;
-  } catch (err) {
-    const code = (err as { code?: number }).code;
-    if (code === 401 || code === 403) return false;
-    throw err;
-  }
 }
 
 /** Replaces a file as a secret store would: a new file renamed into place. */
@@ -96,16 +83,7 @@ async function survivesRevocation(opts: {
 }): Promise<{ logged: string; lines: Record<string, unknown>[] }> {
   const { namespace, firstToken, tokenPath } = opts;
   await core.createNamespacedPod({ namespace, body: podManifest('before') });
-  const op = start([
-    '--kubeconfig',
-    opts.kubeconfig,
-    '--namespace',
-    namespace,
-    '--leader-elect',
-    '--leader-election-namespace',
-    namespace,
-    ...TIMING_FLAGS,
-  ]);
+  const op = start(replicaArgs(namespace, opts.kubeconfig));
   const leading = await op.waitFor(isLeading, 30_000);
   await op.waitFor(isSyncOf('before'));
   const lease = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
@@ -120,15 +98,7 @@ async function survivesRevocation(opts: {
   const revokedAt = Date.now();
 
   const { metrics } = await op.addresses();
-  await eventually(
-    async () => metricSum(await metricsText(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
-    15_000,
-  );
-  await eventually(async () => {
-    const renewed = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
-    return new Date(renewed.spec?.renewTime ?? 0).getTime() > revokedAt + 2 * timings.retryPeriodMs;
-  }, 15_000);
-  const renewed = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
+  const renewed = await renewedAfterRevocation(metrics, namespace, revokedAt);
   expect(renewed.spec?.holderIdentity).toBe(leading.identity);
   expect(renewed.spec?.leaseTransitions).toBe(lease.spec?.leaseTransitions);
   expect(metricValue(await metricsText(metrics), 'leader_election_master_status')).toBe(1);

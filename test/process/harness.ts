@@ -1,9 +1,29 @@
 // Shared pieces of the process tests: operators that afterEach always kills, exit times, metric values,
 // timed probe requests and log-line waits across several replicas.
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import { afterEach } from 'vitest';
+import { adminKubeConfig } from '../helpers/cluster.ts';
+import { metricsText } from '../helpers/metrics.ts';
 import { parseCommandLine, type Settings } from '../../src/config/index.ts';
-import { startOperator, type OperatorProcess } from '../helpers/operator.ts';
-import { type LogLine } from '../../src/testing/index.ts';
+import { leaderElectArgs, startOperator, type OperatorProcess } from '../helpers/operator.ts';
+import { eventually, metricSum, type LogLine } from '../../src/testing/index.ts';
+
+/** Leader-election timing short enough for failover tests: 4 s lease, 3 s renew deadline, 500 ms retry. */
+export const TIMING_FLAGS: readonly string[] = [
+  '--leader-election-lease-duration=4s',
+  '--leader-election-renew-deadline=3s',
+  '--leader-election-retry-period=500ms',
+];
+
+/** The settings of a replica started with TIMING_FLAGS: its leader-election timing and Lease name. */
+export const timings = settingsFor(TIMING_FLAGS);
+/** The Lease the replicas hold (the --leader-election-id default). */
+export const LEASE_NAME = timings.leaderElectionId;
+
+/** leaderElectArgs with TIMING_FLAGS: one replica of a failover test. */
+export function replicaArgs(namespace: string, kubeconfig?: string): string[] {
+  return [...leaderElectArgs(namespace, kubeconfig), ...TIMING_FLAGS];
+}
 
 export interface Replica extends OperatorProcess {
   /** Resolves with Date.now() at the moment the process exited. */
@@ -25,8 +45,8 @@ export function useOperators(): (args: string[], env?: NodeJS.ProcessEnv) => Rep
 }
 
 /** The settings main.ts would run with for these flags (defaults for the rest). */
-export function settingsFor(args: string[]): Settings {
-  const parsed = parseCommandLine(args);
+export function settingsFor(args: readonly string[]): Settings {
+  const parsed = parseCommandLine([...args]);
   if (parsed.action !== 'run') throw new Error(`not a run command line: ${args.join(' ')}`);
   return parsed.settings;
 }
@@ -83,6 +103,30 @@ export async function within<T>(promise: Promise<T>, timeoutMs: number, what: st
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The replica's Lease in `namespace` once it has been renewed after a credential was revoked at
+ * `revokedAt` (Date.now()): waits for the first 401 on `metricsUrl`, then for a renewal two retry
+ * periods (TIMING_FLAGS) after the revocation, which only the new credential can have made.
+ */
+export async function renewedAfterRevocation(
+  metricsUrl: string,
+  namespace: string,
+  revokedAt: number,
+): Promise<V1Lease> {
+  const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
+  const read = () => leases.readNamespacedLease({ namespace, name: LEASE_NAME });
+  await eventually(
+    async () => metricSum(await metricsText(metricsUrl), 'rest_client_requests_total', { code: '401' }) > 0,
+    15_000,
+  );
+  const { retryPeriodMs } = timings;
+  await eventually(
+    async () => new Date((await read()).spec?.renewTime ?? 0).getTime() > revokedAt + 2 * retryPeriodMs,
+    15_000,
+  );
+  return read();
 }
 
 /** A GET with its latency; never throws (a failed request has status 0). */

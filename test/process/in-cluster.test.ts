@@ -12,21 +12,23 @@ import {
   adminKubeConfig,
   createNamespace,
   kubeConfigWithToken,
+  tokenWorks,
   podManifest,
   serviceAccountToken,
 } from '../helpers/cluster.ts';
-import { isLeading, isSyncOf, settingsFor, useOperators } from './harness.ts';
+import {
+  isLeading,
+  isSyncOf,
+  TIMING_FLAGS,
+  useOperators,
+  LEASE_NAME,
+  timings,
+  renewedAfterRevocation,
+} from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { eventually, metricSum, metricValue } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
 const SA = 'pod-sync-operator';
-const LEASE_NAME = 'pod-sync-operator';
-const timings = settingsFor(TIMING_FLAGS);
 
 const admin = adminKubeConfig();
 const core = admin.makeApiClient(CoreV1Api);
@@ -86,18 +88,6 @@ function writeToken(dir: string, token: string): void {
   // Trailing whitespace and a newline, as `echo` and many secret stores leave them.
   writeFileSync(next, `${token}  \n`);
   renameSync(next, join(dir, 'token'));
-}
-
-async function tokenWorks(token: string): Promise<boolean> {
-  try {
-    await kubeConfigWithToken(token)
-      .makeApiClient(CoreV1Api)
-      .listNamespacedPod({ namespace: 'default', limit: 1 });
-    return true;
-  } catch (err) {
-    if ((err as { code?: number }).code === 401) return false;
-    throw err;
-  }
 }
 
 describe('in a pod (in-cluster configuration)', () => {
@@ -168,15 +158,7 @@ describe('in a pod (in-cluster configuration)', () => {
     // Lease renewals are new requests: the first with the revoked token gets a 401, which makes the
     // client read the file again at once, not at its next 60 s re-read.
     const { metrics } = await op.addresses();
-    await eventually(
-      async () => metricSum(await metricsText(metrics), 'rest_client_requests_total', { code: '401' }) > 0,
-      15_000,
-    );
-    await eventually(async () => {
-      const renewed = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
-      return new Date(renewed.spec?.renewTime ?? 0).getTime() > revokedAt + 2 * timings.retryPeriodMs;
-    }, 15_000);
-    const renewed = await leases.readNamespacedLease({ namespace, name: LEASE_NAME });
+    const renewed = await renewedAfterRevocation(metrics, namespace, revokedAt);
     // Renewing on the new token well before the periodic re-read could have found it.
     expect(new Date(renewed.spec?.renewTime ?? 0).getTime() - Number(started.time)).toBeLessThan(60_000);
     expect(renewed.spec?.holderIdentity).toBe(leading.identity);

@@ -2,29 +2,26 @@
 // SIGKILLed leader is replaced once its lease expires, a SIGTERMed one hands the Lease over at once, and a
 // leader whose Lease is overwritten stops and exits 1.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JITTER_FACTOR } from '../../src/leaderelection/index.ts';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
 import {
   firstToLog,
   isLeading,
   isSyncOf,
+  replicaArgs,
   settingsFor,
   syncLines,
   timedGet,
   useOperators,
   within,
   type Replica,
+  LEASE_NAME,
+  timings,
 } from './harness.ts';
 import { metricsText } from '../helpers/metrics.ts';
 import { eventually, metricValue } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
-const LEASE_NAME = 'pod-sync-operator';
 /** Room for process scheduling, API round trips and timer lateness on a loaded 2-core machine. */
 const MARGIN_MS = 1_000;
 
@@ -40,7 +37,6 @@ function killFailoverBoundMs(s: { leaseDurationMs: number; retryPeriodMs: number
   return s.leaseDurationMs + 2 * maxAcquireWait;
 }
 
-const timings = settingsFor(TIMING_FLAGS);
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
 const leases = adminKubeConfig().makeApiClient(CoordinationV1Api);
 const start = useOperators();
@@ -48,21 +44,7 @@ const start = useOperators();
 /** Three replicas on one Lease in a namespace of their own, watching that namespace. */
 async function threeReplicas(prefix: string): Promise<{ namespace: string; replicas: Replica[] }> {
   const namespace = await createNamespace(prefix);
-  const replicas = [0, 1, 2].map((i) =>
-    start(
-      [
-        '--kubeconfig',
-        inject('kubeconfig'),
-        '--namespace',
-        namespace,
-        '--leader-elect',
-        '--leader-election-namespace',
-        namespace,
-        ...TIMING_FLAGS,
-      ],
-      { POD_NAME: `replica-${i}` },
-    ),
-  );
+  const replicas = [0, 1, 2].map((i) => start(replicaArgs(namespace), { POD_NAME: `replica-${i}` }));
   return { namespace, replicas };
 }
 

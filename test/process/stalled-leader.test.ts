@@ -3,18 +3,20 @@
 // watch events waiting in its socket. It must sync none of them, since its last renewal is older than
 // the renew deadline, and exit 1 once it sees the Lease lost, while the other replica leads and syncs.
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
-import { firstToLog, isLeading, isSyncOf, settingsFor, useOperators, within } from './harness.ts';
+import {
+  firstToLog,
+  isLeading,
+  isSyncOf,
+  replicaArgs,
+  useOperators,
+  within,
+  LEASE_NAME,
+  timings,
+} from './harness.ts';
 import { type LogLine } from '../../src/testing/index.ts';
 
-const TIMING_FLAGS = [
-  '--leader-election-lease-duration=4s',
-  '--leader-election-renew-deadline=3s',
-  '--leader-election-retry-period=500ms',
-];
-const timings = settingsFor(TIMING_FLAGS);
-const LEASE_NAME = 'pod-sync-operator';
 const BACKLOG = ['during-0', 'during-1', 'during-2', 'during-3', 'during-4'];
 
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
@@ -26,21 +28,7 @@ const isLost = (l: LogLine): boolean => l.level === 50 && /leader election lost/
 describe('a leader stopped with SIGSTOP past its lease, then resumed', () => {
   it('syncs none of its backlog after it resumes, while the new leader does, and exits 1', async () => {
     const namespace = await createNamespace('le-stall');
-    const replicas = [0, 1].map((i) =>
-      start(
-        [
-          '--kubeconfig',
-          inject('kubeconfig'),
-          '--namespace',
-          namespace,
-          '--leader-elect',
-          '--leader-election-namespace',
-          namespace,
-          ...TIMING_FLAGS,
-        ],
-        { POD_NAME: `replica-${i}` },
-      ),
-    );
+    const replicas = [0, 1].map((i) => start(replicaArgs(namespace), { POD_NAME: `replica-${i}` }));
     const { replica: stalled, line } = await firstToLog(replicas, isLeading, 30_000);
     const stalledIdentity = String(line.identity);
     const other = replicas.find((r) => r !== stalled);

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../../logging/index.ts';
 import { ApiError, isDenied } from '../../client/index.ts';
 import { realClock, type Clock, type TimerHandle } from '../../clock/index.ts';
 import {
@@ -89,7 +90,7 @@ export class OwnerCaches implements OwnerLookups {
     this.#allowedGroups = new Set(options.ownerResources.map((r) => parseGroupResource(r).group));
     this.#namespace = options.namespace || undefined;
     this.#clock = options.clock ?? realClock;
-    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#log = loggerOr(options.logger);
     this.#onOwnerChanged = options.onOwnerChanged;
     this.#onKindChanged = options.onKindChanged;
     this.#onKindListed = options.onKindListed;

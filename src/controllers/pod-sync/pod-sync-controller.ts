@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { pino } from 'pino';
+import { loggerOr } from '../../logging/index.ts';
 import { realClock, type Clock } from '../../clock/index.ts';
 import {
   formatGroupKind,
@@ -75,7 +75,7 @@ export class PodSyncController {
   constructor(options: PodSyncOptions) {
     const { factory, namespace, labelSelector, restMapper, ownerResources, ...controllerOptions } = options;
     this.#clock = options.clock ?? realClock;
-    this.#log = (options.logger ?? pino({ level: 'silent' })).child({ controller: POD_SYNC_CONTROLLER });
+    this.#log = loggerOr(options.logger).child({ controller: POD_SYNC_CONTROLLER });
     this.pods = factory.informerFor<Pod>(PODS, {
       ...(namespace ? { namespace } : {}),
       ...(labelSelector ? { labelSelector } : {}),
