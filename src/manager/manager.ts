@@ -16,6 +16,8 @@ export interface ManagerOptions {
   leaderElection?: Omit<LeaderElectorOptions, 'callbacks' | 'logger' | 'registry'>;
   /** How long the caches may take to sync, in ms; CACHE_SYNC_TIMEOUT_MS (2 min) by default. */
   cacheSyncTimeoutMs?: number;
+  /** The API client the runnables share: closed once everything has stopped, as the manager's cluster. */
+  client?: { close(): Promise<void> };
   clock?: Clock;
   logger?: Logger;
   registry?: Registry;
@@ -46,7 +48,8 @@ const ALWAYS_LEADER: LeaderGate = {
  *
  * Stop, on `signal` or on the first failure: the leader runnables stop (a Controller drains, or not
  * after a lost Lease, see Controller.start), the Lease is released, then the caches, the other
- * runnables and the servers stop. A lost Lease stops the leader runnables at once and fails.
+ * runnables and the servers stop; then the client closes and "stopped" is logged. A lost Lease
+ * stops the leader runnables at once and fails.
  */
 export class Manager {
   /** What leader runnables check before each piece of leader-only work: the elector, or always open. */
@@ -91,9 +94,9 @@ export class Manager {
     this.leaderGate = this.#elector ?? ALWAYS_LEADER;
   }
 
-  /** A server to listen before anything else starts; it is closed last. */
-  addServer(listen: () => Promise<Server>): void {
-    this.#servers.push(listen);
+  /** A server to listen before anything else starts; it is closed last. Undefined: a server turned off. */
+  addServer(listen: (() => Promise<Server>) | undefined): void {
+    if (listen) this.#servers.push(listen);
   }
 
   /** Informers to start on every replica before the leader runnables. */
@@ -148,6 +151,8 @@ export class Manager {
       others.abort();
       await Promise.all(othersDone);
       await Promise.all(servers.map((server) => server.close()));
+      await this.#options.client?.close();
+      this.#log.info('stopped');
     }
   }
 
