@@ -1,7 +1,11 @@
 // One default per knob: a component given nothing does what the command line does by default.
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../testing/index.ts';
+import { anonymousConfig, KubeTransport } from '../client/index.ts';
+import { eventually, FakeClock } from '../testing/index.ts';
 import { Controller } from '../controllers/index.ts';
 import { RateLimitingQueue } from '../queue/index.ts';
 import { defaultControllerRateLimiter } from '../queue/index.ts';
@@ -59,5 +63,30 @@ describe('the defaults of the command line and of the components', () => {
     expect(attempts).toHaveLength(1 + defaults().maxRequeues);
     stop.abort();
     await running;
+  });
+
+  it('--kube-api-qps and --kube-api-burst: a transport given no rate limit lets as many through, then paces', async () => {
+    const { kubeApiQps, kubeApiBurst } = defaults();
+    const server = createServer((_req, res) => res.end('{}'));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const clock = new FakeClock(0);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const transport = KubeTransport.fromConfig(anonymousConfig(base), { clock });
+    try {
+      let done = 0;
+      const requests = Array.from({ length: kubeApiBurst + 1 }, async () => {
+        await (await transport.request({ method: 'GET', path: '/' })).body.dump();
+        done++;
+      });
+      await eventually(() => done >= kubeApiBurst, 5_000, 10);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(done).toBe(kubeApiBurst);
+      clock.step(1_000 / kubeApiQps); // one token
+      await Promise.all(requests);
+    } finally {
+      await transport.destroy();
+      server.close();
+    }
   });
 });
