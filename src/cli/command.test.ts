@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeconfigError } from '../clientcmd/index.ts';
 import { UsageError } from '../config/index.ts';
-import { exitCodeOf, type Operator } from './command.ts';
+import { captureLogs } from '../testing/index.ts';
+import { exitCodeOf, type CommandIo, type Operator } from './command.ts';
 
 const QUIET = ['--log-level=fatal'];
 
-function io(): { stdout: string[]; stderr: string[]; write: Parameters<typeof exitCodeOf>[3] } {
+function io(): { stdout: string[]; stderr: string[]; write: CommandIo } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return {
@@ -57,6 +58,22 @@ describe('exitCodeOf', () => {
     ['a kubeconfig that cannot be used', () => Promise.reject(new KubeconfigError('no cluster')), 2],
   ] as const)('maps %s to %i', async (_, operator, code) => {
     expect(await exitCodeOf(QUIET, {}, operator, io().write)).toBe(code);
+  });
+
+  it('logs one warning line per deprecated name used, before the operator runs', async () => {
+    const { logger, lines } = captureLogs('info');
+    const seen: string[] = [];
+    const operator: Operator = (settings) => {
+      seen.push(...lines.map((l) => String(l.msg)), `maxRequeues=${settings.maxRequeues}`);
+      return Promise.resolve(undefined);
+    };
+    const code = await exitCodeOf(['--max-retries=3'], {}, operator, { ...io().write, logger: () => logger });
+    expect(code).toBe(0);
+    expect(seen).toEqual([
+      'Flag --max-retries has been deprecated, use --max-requeues instead',
+      'maxRequeues=3',
+    ]);
+    expect(lines[0]?.level).toBe(40);
   });
 
   it('hands the operator the parsed settings and a signal that SIGTERM aborts', async () => {

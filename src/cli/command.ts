@@ -21,6 +21,8 @@ export const EXIT_USAGE = 2;
 export interface CommandIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown };
+  /** The operator's logger for its settings; createLogger (src/logging) by default. */
+  logger?: (settings: Settings) => Logger;
 }
 
 /**
@@ -53,7 +55,8 @@ export async function exitCodeOf(
     return EXIT_OK;
   }
   const { settings } = parsed;
-  const log = createLogger({ level: settings.logLevel, format: settings.logFormat });
+  const log = io.logger?.(settings) ?? createLogger({ level: settings.logLevel, format: settings.logFormat });
+  for (const warning of parsed.warnings) log.warn(warning);
   const shutdown = new AbortController();
   handleShutdownSignals(shutdown, log);
   try {

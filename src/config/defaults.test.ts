@@ -42,7 +42,7 @@ describe('the defaults of the command line and of the components', () => {
     expect(queue.len()).toBe(1);
   });
 
-  it('--max-retries: a Controller given no limit drops a failing key after as many requeues', async () => {
+  it('--max-requeues: a Controller given no limit drops a failing key after as many requeues', async () => {
     const clock = new FakeClock();
     const attempts: number[] = [];
     const controller = new Controller({

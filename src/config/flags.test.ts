@@ -90,6 +90,32 @@ describe('parseCommandLine', () => {
     expect(settings(['--workers=3'], env).workers).toBe(3);
   });
 
+  it('names the requeue limit --max-requeues, as client-go counts requeues', () => {
+    const parsed = parseCommandLine(['--max-requeues=3'], {});
+    expect(parsed).toMatchObject({ action: 'run', settings: { maxRequeues: 3 }, warnings: [] });
+    expect(settings([], { POD_SYNC_MAX_REQUEUES: '4' }).maxRequeues).toBe(4);
+    expect(usage()).toContain('--max-requeues');
+  });
+
+  it('still accepts --max-retries and $POD_SYNC_MAX_RETRIES, each with one deprecation line', () => {
+    expect(parseCommandLine(['--max-retries', '3'], {})).toMatchObject({
+      settings: { maxRequeues: 3 },
+      warnings: ['Flag --max-retries has been deprecated, use --max-requeues instead'],
+    });
+    expect(parseCommandLine([], { POD_SYNC_MAX_RETRIES: '4' })).toMatchObject({
+      settings: { maxRequeues: 4 },
+      warnings: ['$POD_SYNC_MAX_RETRIES has been deprecated, use $POD_SYNC_MAX_REQUEUES instead'],
+    });
+    // The new name wins, and then the old variable is not read at all.
+    expect(parseCommandLine([], { POD_SYNC_MAX_REQUEUES: '2', POD_SYNC_MAX_RETRIES: '4' })).toMatchObject({
+      settings: { maxRequeues: 2 },
+      warnings: [],
+    });
+    expect(usageError(['--max-retries=-1'])).toContain('--max-retries');
+    // Out of --help, as pflag hides a deprecated flag.
+    expect(usage()).not.toContain('max-retries');
+  });
+
   it('answers --help and --version', () => {
     expect(parseCommandLine(['--workers', '2', '--help'])).toEqual({ action: 'help' });
     expect(parseCommandLine(['-h'])).toEqual({ action: 'help' });
