@@ -19,6 +19,35 @@ function defaults(): Settings {
 }
 
 describe('the defaults of the command line and of the components', () => {
+  // The one place the documented values are written down (README flag table, deploy/ manifests): a
+  // change of any of them is a change of contract. Elsewhere tests compare against the constants.
+  it('are the documented values', () => {
+    expect(defaults()).toMatchObject({
+      namespace: '',
+      labelSelector: '',
+      workers: 2,
+      maxRequeues: 5,
+      retryBaseDelayMs: 1_000,
+      retryMaxDelayMs: 1_000_000,
+      resyncPeriodMs: 36_000_000,
+      cacheSyncTimeoutMs: 120_000,
+      metricsBindAddress: ':8080',
+      metricsSecure: false,
+      metricsCertDir: '',
+      healthProbeBindAddress: ':8081',
+      leaderElect: false,
+      leaderElectionId: 'pod-sync-operator',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      gracefulShutdownTimeoutMs: 30_000,
+      kubeApiQps: 50,
+      kubeApiBurst: 100,
+      logLevel: 'info',
+      logFormat: 'auto',
+    });
+  });
+
   it('--workers: a Controller given no workers runs as many', async () => {
     const registry = new Registry();
     new Controller({ name: 'c', reconcile: () => Promise.resolve(undefined), registry });
