@@ -38,7 +38,7 @@ export const USER_AGENT = `pod-sync-operator/${VERSION}`;
 /**
  * Client-side request rate: 50 per second, burst 100 (--kube-api-qps, --kube-api-burst). client-go's
  * 5 qps / burst 10 throttle an informer relist: paged lists of 10,000 pods are 20 requests, and every
- * owner kind met adds a list and a watch. Without a rate limit the transport does not throttle.
+ * owner kind met adds a list and a watch. The transport's default as well (TransportOptions.rateLimit).
  */
 export const KUBE_API_QPS = 50;
 export const KUBE_API_BURST = 100;

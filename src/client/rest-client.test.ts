@@ -365,6 +365,24 @@ describe('client-side rate limit', () => {
   });
 });
 
+describe('client-side rate limit off', () => {
+  it('never throttles at qps Infinity, whatever the burst', async () => {
+    const server = new LocalServer();
+    server.routes.set('/api/v1/namespaces/ns/pods', (_req, res) => {
+      json(res, 200, { kind: 'PodList', metadata: { resourceVersion: '1' }, items: [] });
+    });
+    const base = await server.listen();
+    const client = clientFor(base, { clock: new FakeClock(0), rateLimit: { qps: Infinity, burst: 1 } });
+    try {
+      await Promise.all(Array.from({ length: 5 }, () => client.list('/api/v1/namespaces/ns/pods')));
+      expect(server.requests).toHaveLength(5);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
+
 describe('retries on Retry-After (client-go rest/with_retry.go)', () => {
   /** A server whose route answers each request with the next status of `script`, then 200 for good. */
   async function scripted(script: { status: number; retryAfter?: string }[], maxRetries?: number) {

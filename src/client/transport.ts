@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../clock/index.ts';
@@ -19,6 +20,8 @@ import {
   HTTP2_PING_TIMEOUT_MS,
   HTTP2_READ_IDLE_TIMEOUT_MS,
   IDLE_SOCKET_TIMEOUT_MS,
+  KUBE_API_BURST,
+  KUBE_API_QPS,
   MAX_RETRIES,
   TCP_KEEPALIVE_INITIAL_DELAY_MS,
   USER_AGENT,
@@ -49,7 +52,9 @@ export interface TransportOptions {
   http2Health?: Http2Health;
   /**
    * Client-side rate limit, a token bucket over every request (a watch counts once, when it opens),
-   * as client-go's QPS and Burst. Unlimited when absent.
+   * as client-go's QPS and Burst: KUBE_API_QPS (50/s) and KUBE_API_BURST (100) when absent, as on the
+   * command line. qps Infinity never throttles (client-go: a negative QPS, rest/config.go
+   * RESTClientForConfigAndClient), for a caller with its own pacing, such as a test filling a cluster.
    */
   rateLimit?: { qps: number; burst: number };
   /**
@@ -98,7 +103,7 @@ export class KubeTransport {
   readonly #userAgent: string;
   readonly #maxConnections: number | null;
   readonly #clock: Clock;
-  readonly #throttle: TokenBucketRateLimiter | undefined;
+  readonly #throttle: TokenBucketRateLimiter;
   readonly #http2Health: Http2Health;
   readonly #health: ConnectionHealth;
   readonly #maxRetries: number;
@@ -130,12 +135,12 @@ export class KubeTransport {
     this.#allowH2 = !init.http1Only;
     this.#credentials = init.credentials;
     this.#requests = restClientRequests(options.registry);
-    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#log = loggerOr(options.logger);
     this.#userAgent = options.userAgent ?? USER_AGENT;
     this.#maxConnections = options.maxConnections ?? null;
     this.#clock = options.clock ?? realClock;
-    const limit = options.rateLimit;
-    this.#throttle = limit && new TokenBucketRateLimiter(limit.qps, limit.burst, this.#clock);
+    const { qps, burst } = options.rateLimit ?? { qps: KUBE_API_QPS, burst: KUBE_API_BURST };
+    this.#throttle = new TokenBucketRateLimiter(qps, burst, this.#clock);
     this.#maxRetries = options.maxRetries ?? MAX_RETRIES;
     this.#http2Health = options.http2Health ?? {
       readIdleMs: HTTP2_READ_IDLE_TIMEOUT_MS,
@@ -203,7 +208,7 @@ export class KubeTransport {
   async #send(req: TransportRequest): Promise<TransportResponse> {
     if (this.#closed) throw new Error('transport is closed');
     // Reserves the next token now, so concurrent requests queue in order behind the burst.
-    await this.#throttle?.wait(req.signal);
+    await this.#throttle.wait(req.signal);
     let response: Dispatcher.ResponseData;
     let credentials: RequestCredentials;
     try {

@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { KUBE_API_BURST, KUBE_API_QPS } from '../client/index.ts';
+import { GRACEFUL_SHUTDOWN_TIMEOUT_MS, MAX_REQUEUES, WORKERS } from '../controllers/index.ts';
+import { RESYNC_PERIOD_MS } from '../informers/index.ts';
+import { LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from '../leaderelection/index.ts';
+import { CACHE_SYNC_TIMEOUT_MS } from '../manager/index.ts';
+import { RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS } from '../queue/index.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import { isBindAddress, parseCommandLine, usage, UsageError } from './flags.ts';
 import { FLAGS, type Settings } from './settings.ts';
@@ -56,25 +62,21 @@ describe('parseDuration', () => {
 });
 
 describe('parseCommandLine', () => {
-  it('gives documented defaults', () => {
-    const s = settings([]);
-    expect(s).toMatchObject({
-      namespace: '',
-      workers: 2,
-      maxRequeues: 5,
-      retryBaseDelayMs: 1_000,
-      retryMaxDelayMs: 1_000_000,
-      metricsBindAddress: ':8080',
-      metricsSecure: false,
-      metricsCertDir: '',
-      healthProbeBindAddress: ':8081',
-      leaderElect: false,
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      gracefulShutdownTimeoutMs: 30_000,
-      logLevel: 'info',
-      logFormat: 'auto',
+  // The values themselves are pinned once, in defaults.test.ts.
+  it("gives each component's default, from its defaults.ts", () => {
+    expect(settings([])).toMatchObject({
+      workers: WORKERS,
+      maxRequeues: MAX_REQUEUES,
+      retryBaseDelayMs: RETRY_BASE_DELAY_MS,
+      retryMaxDelayMs: RETRY_MAX_DELAY_MS,
+      resyncPeriodMs: RESYNC_PERIOD_MS,
+      cacheSyncTimeoutMs: CACHE_SYNC_TIMEOUT_MS,
+      leaseDurationMs: LEASE_DURATION_MS,
+      renewDeadlineMs: RENEW_DEADLINE_MS,
+      retryPeriodMs: RETRY_PERIOD_MS,
+      gracefulShutdownTimeoutMs: GRACEFUL_SHUTDOWN_TIMEOUT_MS,
+      kubeApiQps: KUBE_API_QPS,
+      kubeApiBurst: KUBE_API_BURST,
     });
   });
 
@@ -88,6 +90,32 @@ describe('parseCommandLine', () => {
     const env = { POD_SYNC_WORKERS: '7', POD_SYNC_LOG_FORMAT: 'pretty' };
     expect(settings([], env)).toMatchObject({ workers: 7, logFormat: 'pretty' });
     expect(settings(['--workers=3'], env).workers).toBe(3);
+  });
+
+  it('names the requeue limit --max-requeues, as client-go counts requeues', () => {
+    const parsed = parseCommandLine(['--max-requeues=3'], {});
+    expect(parsed).toMatchObject({ action: 'run', settings: { maxRequeues: 3 }, warnings: [] });
+    expect(settings([], { POD_SYNC_MAX_REQUEUES: '4' }).maxRequeues).toBe(4);
+    expect(usage()).toContain('--max-requeues');
+  });
+
+  it('still accepts --max-retries and $POD_SYNC_MAX_RETRIES, each with one deprecation line', () => {
+    expect(parseCommandLine(['--max-retries', '3'], {})).toMatchObject({
+      settings: { maxRequeues: 3 },
+      warnings: ['Flag --max-retries has been deprecated, use --max-requeues instead'],
+    });
+    expect(parseCommandLine([], { POD_SYNC_MAX_RETRIES: '4' })).toMatchObject({
+      settings: { maxRequeues: 4 },
+      warnings: ['$POD_SYNC_MAX_RETRIES has been deprecated, use $POD_SYNC_MAX_REQUEUES instead'],
+    });
+    // The new name wins, and then the old variable is not read at all.
+    expect(parseCommandLine([], { POD_SYNC_MAX_REQUEUES: '2', POD_SYNC_MAX_RETRIES: '4' })).toMatchObject({
+      settings: { maxRequeues: 2 },
+      warnings: [],
+    });
+    expect(usageError(['--max-retries=-1'])).toContain('--max-retries');
+    // Out of --help, as pflag hides a deprecated flag.
+    expect(usage()).not.toContain('max-retries');
   });
 
   it('answers --help and --version', () => {

@@ -11,10 +11,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** `warnings`: one line per deprecated name used, for the log. */
 export type ParsedCommandLine =
-  { action: 'run'; settings: Settings } | { action: 'help' } | { action: 'version' };
+  { action: 'run'; settings: Settings; warnings: string[] } | { action: 'help' } | { action: 'version' };
 
-const byFlag = new Map(FLAGS.map((f) => [f.flag, f]));
+const byFlag = new Map(
+  FLAGS.flatMap((f) => [[f.flag, f] as const, ...(f.deprecated ? [[f.deprecated.flag, f] as const] : [])]),
+);
 
 /**
  * Parses flags as Go's flag package accepts them (--name=value, --name value, -name; a bool alone means
@@ -22,7 +25,9 @@ const byFlag = new Map(FLAGS.map((f) => [f.flag, f]));
  * flag (or variable) and what it accepts.
  */
 export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv = {}): ParsedCommandLine {
-  const given = new Map<FlagSpec, string>();
+  /** Each flag given: its value and the name it was given as. */
+  const given = new Map<FlagSpec, { value: string; source: string }>();
+  const warnings: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '-h' || arg === '--help' || arg === '-help') return { action: 'help' };
@@ -35,6 +40,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const name = eq < 0 ? body : body.slice(0, eq);
     const flag = byFlag.get(name);
     if (!flag) throw new UsageError(`unknown flag --${name}`);
+    // pflag's words for a deprecated flag.
+    if (name !== flag.flag) warnings.push(`Flag --${name} has been deprecated, use --${flag.flag} instead`);
     let value: string;
     if (eq >= 0) value = body.slice(eq + 1);
     else if (flag.kind === 'bool') value = 'true';
@@ -44,24 +51,27 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       value = next;
       i++;
     }
-    given.set(flag, value);
+    given.set(flag, { value, source: `--${name}` });
   }
 
   const settings: Record<string, unknown> = {};
   for (const flag of FLAGS) {
     const fromFlag = given.get(flag);
-    const fromEnv = flag.env === undefined ? undefined : env[flag.env];
-    if (fromFlag !== undefined) settings[flag.key] = convert(flag, fromFlag, `--${flag.flag}`);
-    else if (fromEnv !== undefined && fromEnv !== '')
-      settings[flag.key] = convert(flag, fromEnv, `$${flag.env}`);
-    else settings[flag.key] = flag.default;
+    const envName = [flag.env, flag.deprecated?.env].find((name) => name !== undefined && env[name]);
+    const fromEnv = envName === undefined ? undefined : env[envName];
+    if (fromFlag !== undefined) settings[flag.key] = convert(flag, fromFlag.value, fromFlag.source);
+    else if (fromEnv !== undefined) {
+      if (envName !== flag.env)
+        warnings.push(`$${envName} has been deprecated, use $${String(flag.env)} instead`);
+      settings[flag.key] = convert(flag, fromEnv, `$${envName}`);
+    } else settings[flag.key] = flag.default;
   }
   const result = settings as unknown as Settings;
   checkLeaderElectionTimings(result);
   if (result.metricsCertDir && !result.metricsSecure) {
     throw new UsageError('--metrics-cert-dir needs --metrics-secure: plain HTTP uses no certificate');
   }
-  return { action: 'run', settings: result };
+  return { action: 'run', settings: result, warnings };
 }
 
 function describe(flag: FlagSpec): string {

@@ -54,6 +54,11 @@ export interface FlagSpec {
   values?: readonly string[];
   /** For a list: what each comma-separated item must match, and how to say it. */
   item?: { pattern: RegExp; description: string };
+  /**
+   * A former name, still accepted with a one-line warning and left out of --help, as pflag's
+   * MarkDeprecated does for kube components' renamed flags; `env` is its environment twin.
+   */
+  deprecated?: { flag: string; env: string };
 }
 
 function spec({ env, ...rest }: Omit<FlagSpec, 'env'> & { env?: string | false }): FlagSpec {
@@ -124,14 +129,15 @@ export const FLAGS: readonly FlagSpec[] = [
     min: 1,
     help: 'concurrent pod syncs',
   }),
-  // The flag keeps its published name; the setting is client-go's "requeues".
+  // client-go's workqueue counts requeues (NumRequeues); --max-retries was this flag's first name.
   spec({
-    flag: 'max-retries',
+    flag: 'max-requeues',
     key: 'maxRequeues',
     kind: 'int',
     default: MAX_REQUEUES,
     min: 0,
     help: 'requeues of a failing key before it is dropped (client-go example: 5)',
+    deprecated: { flag: 'max-retries', env: 'POD_SYNC_MAX_RETRIES' },
   }),
   spec({
     flag: 'retry-base-delay',

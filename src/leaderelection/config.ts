@@ -1,4 +1,10 @@
-import { JITTER_FACTOR, LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS } from './defaults.ts';
+import {
+  JITTER_FACTOR,
+  LEASE_DURATION_MS,
+  MIN_LEASE_DURATION_MS,
+  RENEW_DEADLINE_MS,
+  RETRY_PERIOD_MS,
+} from './defaults.ts';
 
 /** The three timings of an election, in milliseconds. */
 export interface LeaderElectionTimings {
@@ -12,9 +18,6 @@ export const DEFAULT_TIMINGS: Readonly<LeaderElectionTimings> = Object.freeze({
   renewDeadlineMs: RENEW_DEADLINE_MS,
   retryPeriodMs: RETRY_PERIOD_MS,
 });
-
-/** The Lease stores leaseDurationSeconds as whole seconds, and the API server rejects 0. */
-const MIN_LEASE_DURATION_MS = 1_000;
 
 export class LeaderElectionConfigError extends Error {
   override name = 'LeaderElectionConfigError';

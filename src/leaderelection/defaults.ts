@@ -17,6 +17,14 @@ export const RENEW_DEADLINE_MS = 10_000;
 export const RETRY_PERIOD_MS = 2_000;
 
 /**
+ * The shortest lease duration accepted: 1 s. The Lease records leaseDurationSeconds in whole seconds,
+ * and the API server rejects 0 ("must be greater than 0": kubernetes pkg/apis/coordination/validation
+ * ValidateLeaseSpec). client-go's own rules (tools/leaderelection NewLeaderElector) come on top:
+ * leaseDuration > renewDeadline > JITTER_FACTOR × retryPeriod, all positive (validateTimings).
+ */
+export const MIN_LEASE_DURATION_MS = 1_000;
+
+/**
  * client-go's JitterFactor: an acquire attempt waits retryPeriod × (1 + random × 1.2), i.e. 2 to
  * 4.4 s by default, so that candidates started together do not keep colliding.
  */

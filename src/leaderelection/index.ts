@@ -6,3 +6,4 @@ export { LeaseLock } from './lease-lock.ts';
 export { RestLeaseClient } from './rest-lease-client.ts';
 export { LeaderElectionConfigError, type LeaderElectionTimings, validateTimings } from './config.ts';
 export { LeaderElectionLostError, type LeaderElectorOptions } from './leader-elector.ts';
+export { leaseElection, type LeaseElectionConfig } from './lease-election.ts';

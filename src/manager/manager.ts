@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { loggerOr } from '../logging/index.ts';
 import type { Registry } from 'prom-client';
 import { realClock, type Clock } from '../clock/index.ts';
 import type { LeaderGate } from '../controllers/index.ts';
@@ -16,6 +17,8 @@ export interface ManagerOptions {
   leaderElection?: Omit<LeaderElectorOptions, 'callbacks' | 'logger' | 'registry'>;
   /** How long the caches may take to sync, in ms; CACHE_SYNC_TIMEOUT_MS (2 min) by default. */
   cacheSyncTimeoutMs?: number;
+  /** The API client the runnables share: closed once everything has stopped, as the manager's cluster. */
+  client?: { close(): Promise<void> };
   clock?: Clock;
   logger?: Logger;
   registry?: Registry;
@@ -46,7 +49,8 @@ const ALWAYS_LEADER: LeaderGate = {
  *
  * Stop, on `signal` or on the first failure: the leader runnables stop (a Controller drains, or not
  * after a lost Lease, see Controller.start), the Lease is released, then the caches, the other
- * runnables and the servers stop. A lost Lease stops the leader runnables at once and fails.
+ * runnables and the servers stop; then the client closes and "stopped" is logged. A lost Lease
+ * stops the leader runnables at once and fails.
  */
 export class Manager {
   /** What leader runnables check before each piece of leader-only work: the elector, or always open. */
@@ -69,7 +73,7 @@ export class Manager {
   constructor(options: ManagerOptions) {
     this.#options = options;
     this.#clock = options.clock ?? realClock;
-    this.#log = options.logger ?? pino({ level: 'silent' });
+    this.#log = loggerOr(options.logger);
     const election = options.leaderElection;
     this.#elector =
       election &&
@@ -91,9 +95,9 @@ export class Manager {
     this.leaderGate = this.#elector ?? ALWAYS_LEADER;
   }
 
-  /** A server to listen before anything else starts; it is closed last. */
-  addServer(listen: () => Promise<Server>): void {
-    this.#servers.push(listen);
+  /** A server to listen before anything else starts; it is closed last. Undefined: a server turned off. */
+  addServer(listen: (() => Promise<Server>) | undefined): void {
+    if (listen) this.#servers.push(listen);
   }
 
   /** Informers to start on every replica before the leader runnables. */
@@ -148,6 +152,8 @@ export class Manager {
       others.abort();
       await Promise.all(othersDone);
       await Promise.all(servers.map((server) => server.close()));
+      await this.#options.client?.close();
+      this.#log.info('stopped');
     }
   }
 

@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { DISABLED_BIND_ADDRESS, listen, type ServerStart } from './listen.ts';
 
 /** A named readiness check: true when ready, or a string saying why not. */
 export type Check = () => true | string;
@@ -28,4 +29,13 @@ export function healthHandler(readiness: Record<string, Check>): RequestListener
     }
     res.writeHead(404).end('not found\n');
   };
+}
+
+/** The /healthz and /readyz server for the manager to start; undefined when `bindAddress` is "0". */
+export function healthProbeServer(
+  bindAddress: string,
+  readiness: Record<string, Check>,
+): ServerStart | undefined {
+  if (bindAddress === DISABLED_BIND_ADDRESS) return undefined;
+  return () => listen('health probe server', bindAddress, healthHandler(readiness));
 }

@@ -1,6 +1,6 @@
-export { healthHandler } from './health-server.ts';
-export { listen, type ListeningServer } from './listen.ts';
-export { serveMetrics } from './metrics-server.ts';
+export { healthHandler, healthProbeServer } from './health-server.ts';
+export { DISABLED_BIND_ADDRESS, listen, type ListeningServer, type ServerStart } from './listen.ts';
+export { metricsServer, serveMetrics } from './metrics-server.ts';
 export { type CertKeyPair, generateSelfSignedCertKey } from './self-signed-certificate.ts';
 export type { ReviewClient } from './token-review-authenticator.ts';
 export { withAuthenticationAndAuthorization } from './authentication-authorization-filter.ts';

@@ -11,6 +11,12 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+/** A bind address that turns its server off: controller-runtime's "0" for --metrics-bind-address. */
+export const DISABLED_BIND_ADDRESS = '0';
+
+/** How a server is started when the manager starts it; undefined when its bind address turned it off. */
+export type ServerStart = () => Promise<ListeningServer>;
+
 /** Splits a controller-runtime style bind address: ":8080" (every interface), "127.0.0.1:0", "[::1]:9090". */
 export function parseBindAddress(bind: string): { host: string | undefined; port: number } {
   const colon = bind.lastIndexOf(':');

@@ -3,12 +3,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock } from '../clock/index.ts';
+import { realClock, type Clock } from '../clock/index.ts';
 import { UsageError } from '../config/index.ts';
 import { withAuthenticationAndAuthorization } from './authentication-authorization-filter.ts';
 import { CertificateWatcher } from './certificate-watcher.ts';
 import { CERTIFICATE_FILE, KEY_FILE } from './defaults.ts';
-import { listen, type ListeningServer } from './listen.ts';
+import { DISABLED_BIND_ADDRESS, listen, type ListeningServer, type ServerStart } from './listen.ts';
 import { generateSelfSignedCertKey } from './self-signed-certificate.ts';
 import { SubjectAccessReviewAuthorizer } from './subject-access-review-authorizer.ts';
 import { TokenReviewAuthenticator, type ReviewClient } from './token-review-authenticator.ts';
@@ -40,6 +40,12 @@ export interface MetricsServerOptions {
   client: ReviewClient;
   clock: Clock;
   logger: Logger;
+}
+
+/** serveMetrics for the manager to start, on the real clock; undefined when `bindAddress` is "0". */
+export function metricsServer(options: Omit<MetricsServerOptions, 'clock'>): ServerStart | undefined {
+  if (options.bindAddress === DISABLED_BIND_ADDRESS) return undefined;
+  return () => serveMetrics({ ...options, clock: realClock });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { silentLogger } from './logging/index.ts';
+import { silentLogger } from '../logging/index.ts';
 import { handleShutdownSignals } from './signals.ts';
 
 describe('handleShutdownSignals', () => {
