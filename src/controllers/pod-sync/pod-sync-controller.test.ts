@@ -130,16 +130,7 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
   });
   const stop = new AbortController();
   factory.start(stop.signal);
-  const queued = async (): Promise<string[]> => {
-    const keys: string[] = [];
-    while (podSync.controller.queue.len() > 0) {
-      const next = await podSync.controller.queue.get();
-      if (next.shutdown) break;
-      keys.push(next.item);
-      podSync.controller.queue.done(next.item);
-    }
-    return keys;
-  };
+  const queued = () => takeQueued(podSync);
   const watch = (suffix: string) => client.watches.find((w) => w.path.endsWith(suffix));
   const metric = async (name: string, labels: Labels) => metricValue(await registry.metrics(), name, labels);
   return {
@@ -156,6 +147,18 @@ function harness(lists: Record<string, unknown[] | ApiError>, ownerResources?: s
       await factory.shutdown();
     },
   };
+}
+
+/** Takes every key the controller's queue holds now, marking each done: what a sync would be asked for. */
+async function takeQueued(podSync: PodSyncController): Promise<string[]> {
+  const keys: string[] = [];
+  while (podSync.controller.queue.len() > 0) {
+    const next = await podSync.controller.queue.get();
+    if (next.shutdown) break;
+    keys.push(next.item);
+    podSync.controller.queue.done(next.item);
+  }
+  return keys;
 }
 
 describe('PodSyncController.sync', () => {
@@ -250,16 +253,7 @@ describe('PodSyncController.sync', () => {
     const podSync = new PodSyncController({ factory, restMapper, clock, logger });
     const stop = new AbortController();
     factory.start(stop.signal);
-    const queued = async (): Promise<string[]> => {
-      const keys: string[] = [];
-      while (podSync.controller.queue.len() > 0) {
-        const next = await podSync.controller.queue.get();
-        if (next.shutdown) break;
-        keys.push(next.item);
-        podSync.controller.queue.done(next.item);
-      }
-      return keys;
-    };
+    const queued = () => takeQueued(podSync);
     const initialEventsEnd = {
       metadata: { resourceVersion: '10', annotations: { 'k8s.io/initial-events-end': 'true' } },
     };
