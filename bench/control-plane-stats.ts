@@ -3,6 +3,7 @@
 // cluster's API server and etcd hold 100,000 of these pods. etcd refuses writes once its database
 // passes --quota-backend-bytes (2 GiB by default); compaction frees revisions and defragmentation gives
 // the freed pages back to the file.
+import { etcdPost } from '../hack/cluster/etcd.ts';
 import { procStats, workerPid } from './proc.ts';
 
 export interface ControlPlaneFigures {
@@ -13,17 +14,6 @@ export interface ControlPlaneFigures {
   /** The database file, and the part of it in use (the rest is free pages until a defragmentation). */
   etcdDbMiB: number;
   etcdDbInUseMiB: number;
-}
-
-async function etcdPost(etcdUrl: string, path: string, body: unknown = {}): Promise<unknown> {
-  const res = await fetch(`${etcdUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status}: ${text}`);
-  return JSON.parse(text) as unknown;
 }
 
 export async function controlPlaneFigures(

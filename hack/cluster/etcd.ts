@@ -21,7 +21,8 @@ interface ResponseHeader {
   header?: { revision?: string };
 }
 
-async function post(clientUrl: string, path: string, body: unknown): Promise<unknown> {
+/** POSTs to etcd's v3 JSON gateway (`/v3/kv/range`, `/v3/maintenance/status`, ...); rejects on a non-2xx answer. */
+export async function etcdPost(clientUrl: string, path: string, body: unknown = {}): Promise<unknown> {
   const res = await fetch(`${clientUrl}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -45,7 +46,7 @@ export async function etcdHealthy(clientUrl: string): Promise<boolean> {
 /** The store's current revision: the newest resourceVersion the API server can have handed out. */
 export async function etcdRevision(clientUrl: string): Promise<number> {
   // A range over the single key "\0" is the cheapest request that returns a header.
-  const res = (await post(clientUrl, '/v3/kv/range', { key: 'AA==' })) as ResponseHeader;
+  const res = (await etcdPost(clientUrl, '/v3/kv/range', { key: 'AA==' })) as ResponseHeader;
   const revision = Number(res.header?.revision);
   if (!Number.isSafeInteger(revision) || revision <= 0) {
     throw new Error(`etcd: no revision in range response: ${JSON.stringify(res)}`);
@@ -56,6 +57,6 @@ export async function etcdRevision(clientUrl: string): Promise<number> {
 /** Compacts to the current revision, so every older resourceVersion answers 410 Gone. */
 export async function compactEtcd(clientUrl: string): Promise<number> {
   const revision = await etcdRevision(clientUrl);
-  await post(clientUrl, '/v3/kv/compaction', { revision: String(revision), physical: true });
+  await etcdPost(clientUrl, '/v3/kv/compaction', { revision: String(revision), physical: true });
   return revision;
 }

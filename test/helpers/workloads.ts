@@ -127,6 +127,11 @@ export async function podsOf(core: CoreV1Api, namespace: string, app: string): P
   return (await core.listNamespacedPod({ namespace, labelSelector: `app=${app}` })).items;
 }
 
+/** Exactly `want` pods, none terminating, every one Ready. */
+function allReady(pods: readonly V1Pod[], want: number): boolean {
+  return pods.length === want && pods.every((p) => !p.metadata?.deletionTimestamp && isReady(p));
+}
+
 /**
  * Waits until the Deployment's controller has observed its latest spec and every replica is updated,
  * ready and the only one left (what `kubectl rollout status` waits for), and returns its pods.
@@ -148,7 +153,7 @@ export async function rolledOut(
       if ((s.updatedReplicas ?? 0) !== want || (s.readyReplicas ?? 0) !== want) return false;
       if ((s.replicas ?? 0) !== want) return false;
       pods = await podsOf(core, namespace, name);
-      return pods.length === want && pods.every((p) => !p.metadata?.deletionTimestamp && isReady(p));
+      return allReady(pods, want);
     },
     timeoutMs,
     200,
@@ -172,7 +177,7 @@ export async function statefulSetReady(
       if ((s.status?.observedGeneration ?? 0) < (s.metadata?.generation ?? 0)) return false;
       if ((s.status?.readyReplicas ?? 0) !== want || (s.status?.replicas ?? 0) !== want) return false;
       pods = await podsOf(core, namespace, name);
-      return pods.length === want && pods.every((p) => !p.metadata?.deletionTimestamp && isReady(p));
+      return allReady(pods, want);
     },
     timeoutMs,
     200,
