@@ -225,6 +225,8 @@ describe('PodSyncController.sync', () => {
         workloadName: 'web',
         previousWorkloadKind: 'ReplicaSet',
         previousWorkloadName: 'rs',
+        previousUnresolvedOwnerKind: 'ReplicaSet',
+        msg: 'pod workload changed',
       },
     ]);
     expect(h.lines.filter((l) => l.event === 'added')).toHaveLength(1);
@@ -234,6 +236,18 @@ describe('PodSyncController.sync', () => {
     h.watch('/deployments')?.push('DELETED', meta('web', 'uid-web', '22'));
     await eventually(() => h.podSync.controller.queue.len() > 0, 5_000, 1);
     expect(await h.queued()).toEqual(['ns/p']);
+    // Same kind and name, only the resolution lost: said so, not "changed".
+    expect(() => {
+      h.podSync.sync('ns/p');
+    }).toThrow(OwnerNotCachedError);
+    expect(h.lines.filter((l) => l.event === 'workload_changed').at(-1)).toMatchObject({
+      workloadKind: 'Deployment',
+      workloadName: 'web',
+      unresolvedOwnerKind: 'Deployment',
+      previousWorkloadKind: 'Deployment',
+      previousWorkloadName: 'web',
+      msg: 'pod workload unresolved',
+    });
     await h.stop();
   });
 

@@ -200,14 +200,22 @@ export class PodSyncController {
     for (const transition of transitions(last, pod, current))
       this.#logTransition(key, current, transition, pod);
     if (last && !sameWorkload(last.workload, workload)) {
+      const was = last.workload;
+      // Same kind and name: only the resolution changed (the owner's object reached, or left, the cache).
+      const sameName = was.kind === workload.kind && was.name === workload.name;
       this.#log.info(
         {
           ...this.#reportFields(key, current),
           event: 'workload_changed',
-          previousWorkloadKind: last.workload.kind,
-          previousWorkloadName: last.workload.name,
+          previousWorkloadKind: was.kind,
+          previousWorkloadName: was.name,
+          ...(was.unresolved ? { previousUnresolvedOwnerKind: was.unresolved.kind } : {}),
         },
-        'pod workload changed',
+        !sameName
+          ? 'pod workload changed'
+          : workload.unresolved
+            ? 'pod workload unresolved'
+            : 'pod workload resolved',
       );
     }
     this.#synced.set(key, current);
