@@ -1,4 +1,6 @@
-import { parse, type Tags } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YAML from 'yaml';
+import type { Tags } from 'yaml';
 import {
   emptyConfig,
   type AuthInfo,
@@ -10,6 +12,10 @@ import {
   type ExecEnvVar,
 } from './api.ts';
 import { KubeconfigError } from './errors.ts';
+
+// yaml is loaded with the first kubeconfig file read: the in-cluster path reads none.
+const require = createRequire(import.meta.url);
+const yaml = (): typeof YAML => require('yaml') as typeof YAML;
 
 /**
  * Decodes kubeconfig text (YAML or JSON) as clientcmd's Load does, every entry marked with `origin`
@@ -29,9 +35,9 @@ export function decodeKubeconfig(text: string, origin: string): Config {
   try {
     // Typed fields: every plain scalar is kept as written (a token of digits stays a string, as the
     // Go decoder keeps it for a string field); booleans are parsed per field below.
-    doc = parse(text, { version: '1.1', customTags: stringsOnly });
+    doc = yaml().parse(text, { version: '1.1', customTags: stringsOnly });
     // Extensions are free-form JSON for plugins: decoded with YAML 1.2's ordinary types.
-    raw = parse(text);
+    raw = yaml().parse(text);
   } catch (err) {
     return fail(`not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
   }

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
-import { build as prettyStream } from 'pino-pretty';
+import { createRequire } from 'node:module';
+import type { build as PrettyStream } from 'pino-pretty';
 import { serializeError } from './serialize-error.ts';
 
 /** `auto` is pretty for a person at a terminal and JSON for everything else. */
@@ -15,6 +16,13 @@ export interface LoggerSettings {
   destination?: NodeJS.WritableStream;
   /** Whether the destination is a terminal, for `auto`; default: whether stdout is one. */
   isTTY?: boolean;
+}
+
+// pino-pretty (and its dozen dependencies) is loaded only for a pretty log: a pod's JSON log never
+// pays for it at start (issue 15: the deployed start-up path loads only what it uses).
+const require = createRequire(import.meta.url);
+function prettyStream(...args: Parameters<typeof PrettyStream>): ReturnType<typeof PrettyStream> {
+  return (require('pino-pretty') as { build: typeof PrettyStream }).build(...args);
 }
 
 /** Paths that may hold credentials; pino replaces their values before a line is written. */

@@ -75,6 +75,8 @@ describe('production start-up without @kubernetes/client-node', () => {
     expect(modules.some((url) => url.endsWith('/src/leaderelection/rest-lease-client.ts'))).toBe(true);
     expect(modules.some((url) => url.endsWith('/src/clientcmd/in-cluster.ts'))).toBe(true);
     expect(modules.filter((url) => CLIENT_NODE.test(url))).toEqual([]);
+    // Nor a YAML parser (no kubeconfig is read) or the pretty printer (the log is JSON on a pipe).
+    expect(modules.filter((url) => /\/node_modules\/(yaml|pino-pretty)\//.test(url))).toEqual([]);
   });
 
   it('a kubeconfig with a token, and one with an exec plugin', async () => {
