@@ -24,8 +24,9 @@ const operator = spawn(
   ],
   { stdio: 'inherit', detached: true },
 );
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-  process.on(signal, () => operator.kill(signal));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => operator.kill(signal));
+// A closed terminal: the operator drains and exits as on SIGTERM (it does not handle SIGHUP).
+process.on('SIGHUP', () => operator.kill('SIGTERM'));
 process.on('exit', () => {
   if (operator.exitCode === null && operator.signalCode === null) operator.kill('SIGKILL');
 });

@@ -113,6 +113,12 @@ describe('parseCommandLine', () => {
       settings: { maxRequeues: 2 },
       warnings: [],
     });
+    // The new flag wins over the old one in either order.
+    for (const argv of [
+      ['--max-requeues=3', '--max-retries=7'],
+      ['--max-retries=7', '--max-requeues=3'],
+    ])
+      expect(parseCommandLine(argv, {})).toMatchObject({ settings: { maxRequeues: 3 } });
     expect(usageError(['--max-retries=-1'])).toContain('--max-retries');
     // Out of --help, as pflag hides a deprecated flag.
     expect(usage()).not.toContain('max-retries');

@@ -51,7 +51,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
       value = next;
       i++;
     }
-    given.set(flag, { value, source: `--${name}` });
+    // The flag's own name wins over its deprecated one, in whatever order they come.
+    if (name === flag.flag || given.get(flag)?.source !== `--${flag.flag}`)
+      given.set(flag, { value, source: `--${name}` });
   }
 
   const settings: Record<string, unknown> = {};

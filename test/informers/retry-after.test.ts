@@ -303,16 +303,28 @@ describe('a watch-list answered 429 by API Priority and Fairness', () => {
       return answer.status === 200 && answer.headers['x-kubernetes-pf-prioritylevel-uid'] === levelUid;
     }, 20_000);
 
-    const seat = await holdSeat(namespace, token);
-    cleanups.push(async () => {
-      seat.destroy();
+    // Requests that hold the level's seats: each sends its headers and half its body, so its handler
+    // waits in the seat. One that is answered (a 429 of its own, a timeout) holds none and is made
+    // again, so the level stays full whatever its concurrency limit (one seat or a few).
+    const seats: TLSSocket[] = [];
+    const releaseSeats = (): void => {
+      for (const seat of seats.splice(0)) seat.destroy();
+    };
+    cleanups.push(() => {
+      releaseSeats();
       return Promise.resolve();
     });
     let refusal: Awaited<ReturnType<typeof probe>> | undefined;
     await eventually(async () => {
+      for (let i = seats.length - 1; i >= 0; i--) if (seats[i]?.destroyed) seats.splice(i, 1);
+      while (seats.length < 4) {
+        const seat = await holdSeat(namespace, token);
+        seat.once('data', () => seat.destroy());
+        seats.push(seat);
+      }
       refusal = await probe(namespace, token);
       return refusal.status === 429;
-    }, 20_000);
+    }, 30_000);
     // The real shape of an APF refusal: integer delay-seconds, a plain-text body, no Status.
     console.log(
       `APF 429: retry-after ${String(refusal?.headers['retry-after'])}, body ${JSON.stringify(refusal?.body)}`,
@@ -334,7 +346,7 @@ describe('a watch-list answered 429 by API Priority and Fairness', () => {
     // Refused while the seat is held: the client waits each Retry-After and sends the watch-list again.
     await eventually(async () => (await refused()) >= 3, 30_000);
     expect(informer.hasSynced()).toBe(false);
-    seat.destroy();
+    releaseSeats();
     expect(await informer.waitForCacheSync()).toBe(true);
     expect(informer.names()).toEqual(['first']);
     // One watch-list call, its retries inside the client; not one paged list.

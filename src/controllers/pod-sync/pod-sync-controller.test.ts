@@ -226,7 +226,7 @@ describe('PodSyncController.sync', () => {
         previousWorkloadKind: 'ReplicaSet',
         previousWorkloadName: 'rs',
         previousUnresolvedOwnerKind: 'ReplicaSet',
-        msg: 'pod workload changed',
+        msg: 'pod workload resolved',
       },
     ]);
     expect(h.lines.filter((l) => l.event === 'added')).toHaveLength(1);
@@ -236,7 +236,7 @@ describe('PodSyncController.sync', () => {
     h.watch('/deployments')?.push('DELETED', meta('web', 'uid-web', '22'));
     await eventually(() => h.podSync.controller.queue.len() > 0, 5_000, 1);
     expect(await h.queued()).toEqual(['ns/p']);
-    // Same kind and name, only the resolution lost: said so, not "changed".
+    // The walk now stops at the missing Deployment: said so, not "changed".
     expect(() => {
       h.podSync.sync('ns/p');
     }).toThrow(OwnerNotCachedError);

@@ -163,8 +163,13 @@ export class PodSyncController {
   }
 
   /** Runs the workers until `signal` aborts (Controller.start); the caller starts and stops the informer factory. */
-  start(signal: AbortSignal): Promise<void> {
-    return this.controller.start(signal);
+  async start(signal: AbortSignal): Promise<void> {
+    try {
+      await this.controller.start(signal);
+    } finally {
+      // Stops the waits for owner kinds that never list (refused, not served): nothing polls on.
+      this.owners.close();
+    }
   }
 
   /**
@@ -201,8 +206,7 @@ export class PodSyncController {
       this.#logTransition(key, current, transition, pod);
     if (last && !sameWorkload(last.workload, workload)) {
       const was = last.workload;
-      // Same kind and name: only the resolution changed (the owner's object reached, or left, the cache).
-      const sameName = was.kind === workload.kind && was.name === workload.name;
+      // "resolved" / "unresolved": the walk now reaches the top, or now stops at a missing owner.
       this.#log.info(
         {
           ...this.#reportFields(key, current),
@@ -211,11 +215,11 @@ export class PodSyncController {
           previousWorkloadName: was.name,
           ...(was.unresolved ? { previousUnresolvedOwnerKind: was.unresolved.kind } : {}),
         },
-        !sameName
-          ? 'pod workload changed'
-          : workload.unresolved
+        was.unresolved && !workload.unresolved
+          ? 'pod workload resolved'
+          : !was.unresolved && workload.unresolved
             ? 'pod workload unresolved'
-            : 'pod workload resolved',
+            : 'pod workload changed',
       );
     }
     this.#synced.set(key, current);
