@@ -54,21 +54,18 @@ export interface RestClient {
  * a stale resourceVersion or an existing name: see isConflict), TransportError when no response came.
  */
 export interface RestWriter {
-  post<T>(
-    path: string,
-    body: unknown,
-    query?: Query,
-    signal?: AbortSignal,
-    options?: RequestOptions,
-  ): Promise<T>;
-  put<T>(
-    path: string,
-    body: unknown,
-    query?: Query,
-    signal?: AbortSignal,
-    options?: RequestOptions,
-  ): Promise<T>;
+  post: WriteVerb;
+  put: WriteVerb;
 }
+
+/** One write verb: `body` sent as JSON to `path`, the decoded response object back. */
+export type WriteVerb = <T>(
+  path: string,
+  body: unknown,
+  query?: Query,
+  signal?: AbortSignal,
+  options?: RequestOptions,
+) => Promise<T>;
 
 /** RestClient over a KubeTransport: one shared connection pool, every request counted. */
 export class HttpRestClient implements RestClient, RestWriter {
