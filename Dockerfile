@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The operator's image. Built on Node 24 (npm ci, tsc); run on distroless Node 24: no shell, no package
+# The operator's image. Built on Node 24 (npm ci, tsc, rolldown); run on distroless Node 24: no shell, no package
 # manager, only glibc, CA certificates and node. It runs as the numeric non-root user 65532 and writes
 # nothing at run time, so readOnlyRootFilesystem works. `make image` builds it with docker or podman;
 # test/deploy/dockerfile.test.ts lints it, and test/deploy/package.test.ts runs what it ships.
@@ -7,12 +7,12 @@
 # The Node of package.json's devDependency "node", so the build runs on what the tests run on.
 ARG NODE_VERSION=24.21.0
 
-# Build: every dependency, then tsc to dist/.
+# Build: every dependency, then tsc (type-check) and rolldown (src/main.ts bundled into dist/main.js).
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json rolldown.config.ts ./
 COPY src/ src/
 RUN npm run build
 

@@ -1,6 +1,8 @@
 // The contenders, how to start each, and how to read its lines. Every line is stamped with the time it
 // reached the harness (nowMs()), the one clock of every figure.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InCluster } from './in-cluster.ts';
 import { connectionsTo, procStats, type ProcStats } from './proc.ts';
@@ -225,6 +227,16 @@ export class RunningContender {
         resolve(this.#exit);
       });
     });
+    const logDir = process.env.BENCH_LOG_DIR;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      const log = createWriteStream(
+        join(logDir, `${spec.id}-${String(process.pid)}-${String(Math.round(this.startedAt))}.log`),
+      );
+      this.#child.stdout?.on('data', (chunk: Buffer) => log.write(chunk));
+      this.#child.stderr?.on('data', (chunk: Buffer) => log.write(chunk));
+      void this.#exited.then(() => log.end());
+    }
     this.#read('stdout');
     this.#read('stderr');
     this.#sampler = setInterval(() => {

@@ -3,9 +3,10 @@
 // --omit=dev` + dist/), then run from there under a read-only root as user 65532 with no capabilities,
 // in-cluster as the deployed ServiceAccount with the Deployment's flags and environment.
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { adminKubeConfig, createNamespace, podManifest } from '../helpers/cluster.ts';
@@ -26,6 +27,7 @@ const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
 };
 /** This Node (24) first on PATH, for npm's scripts and the bin link's `#!/usr/bin/env node`. */
 const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+const RECORD_MODULES = join(REPO, 'test', 'process', 'fixtures', 'record-modules.ts');
 
 function run(command: string, args: string[], cwd: string, timeoutMs = 240_000) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
@@ -181,6 +183,45 @@ describe('the packed package, installed with production dependencies only', () =
     );
     expect(op.lines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
     expect(await op.stop('SIGTERM')).toBe(0);
+  });
+
+  it('runs from one file: in-cluster, what it resolves in node_modules is only the metrics certificate library', async () => {
+    // dist/main.js is src/ with undici, pino and prom-client bundled in (rolldown.config.ts); the
+    // production dependencies load only on the paths that need them (client-node for an auth-provider).
+    const namespace = await createNamespace('packed-modules');
+    const objects = relocate(await deployObjects(), namespace);
+    await kubectlOk(['apply', '-f', '-'], { input: asList(objects) });
+    const inCluster = await inClusterAs(namespace, SERVICE_ACCOUNT);
+    temp.push(inCluster.dir);
+    const { args, env } = containerProcess(deploymentOf(objects), {
+      name: `modules-${namespace}`,
+      namespace,
+    });
+    const record = join(inCluster.dir, 'resolved.txt');
+    writeFileSync(record, '');
+    const op = startOperator(
+      localArgs([...args, ...inCluster.args]),
+      { ...env, ...inCluster.env, RECORD_MODULES_TO: record },
+      { command: [process.execPath, '--import', RECORD_MODULES, join(installed, 'dist', 'main.js')] },
+    );
+    running.push(op);
+    await op.waitFor((l) => l.msg === 'became the leader: starting workers', 60_000);
+    expect(await op.stop('SIGTERM')).toBe(0);
+    const files = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((url) => url.startsWith('file:'));
+    const ours = files.filter((url) => url.includes('/node_modules/pod-sync-operator/'));
+    expect(new Set(ours)).toEqual(new Set([pathToFileURL(join(installed, 'dist', 'main.js')).href]));
+    const packages = new Set(
+      files
+        .filter((url) => !ours.includes(url) && !url.endsWith('/record-modules.ts'))
+        .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? url),
+    );
+    // --metrics-secure with no certificate given: a self-signed one, made by @peculiar/x509 and its own.
+    expect(packages).toContain('@peculiar/x509');
+    for (const lazy of ['@kubernetes/client-node', 'yaml', 'pino-pretty', 'undici', 'pino', 'prom-client'])
+      expect(packages, lazy).not.toContain(lazy);
   });
 
   it('cannot write to its root filesystem in that view', async (ctx) => {

@@ -79,13 +79,13 @@ describe(`the Deployment's resources at ${String(PODS)} pods`, () => {
     await promisify(execFile)(
       process.execPath,
       [
-        join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        join(REPO, 'tsconfig.build.json'),
-        '--outDir',
+        join(REPO, 'node_modules', 'rolldown', 'bin', 'cli.mjs'),
+        '-c',
+        'rolldown.config.ts',
+        '--dir',
         join(app, 'dist'),
       ],
-      { timeout: 180_000 },
+      { cwd: REPO, timeout: 180_000 },
     );
     copyFileSync(join(REPO, 'package.json'), join(app, 'package.json'));
     symlinkSync(join(REPO, 'node_modules'), join(app, 'node_modules'));
