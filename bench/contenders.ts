@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memoryCgroup } from './cgroup.ts';
 import type { InCluster } from './in-cluster.ts';
 import { connectionsTo, procStats, type ProcStats } from './proc.ts';
 import { nowMs } from './workload.ts';
@@ -46,6 +47,8 @@ export interface ContenderSpec {
   args: string[];
   /** Added to the harness's environment. */
   env?: Record<string, string>;
+  /** Run in a memory cgroup of this limit (the Deployment's), as the kubelet would; bench/cgroup.ts. */
+  memoryLimitBytes?: number;
   /** A Node process with bench/heap-probe.js loaded: SIGUSR2 reports its heap after GC. */
   heapProbe: boolean;
   /** A controller prints a line per pod synced; the bare reader only reads the initial list. */
@@ -54,6 +57,7 @@ export interface ContenderSpec {
 }
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
+let cgroups = 0;
 const HEAP_PROBE = ['--import', `${repo}bench/heap-probe.js`];
 
 /** pod-sync-operator logs JSON lines: `caches synced`, then a line per pod transition (`event`, `key`). */
@@ -95,6 +99,8 @@ export function contenderSpecs(options: {
   caFile: string;
   /** Node flags for pod-sync-operator only, e.g. --cpu-prof. */
   operatorNodeArgs?: string[];
+  /** Run the in-cluster contender under the Deployment's memory limit (bench/cgroup.ts). */
+  inClusterMemoryLimit?: boolean;
 }): Record<ContenderId, ContenderSpec> {
   const operator = (args: string[]): string[] => [
     ...HEAP_PROBE,
@@ -111,6 +117,7 @@ export function contenderSpecs(options: {
       // the service-account directory and KUBERNETES_SERVICE_HOST/PORT; no kubeconfig anywhere.
       args: operator(options.inCluster.args),
       env: options.inCluster.env,
+      ...(options.inClusterMemoryLimit ? { memoryLimitBytes: options.inCluster.memoryLimitBytes } : {}),
       heapProbe: true,
       controller: true,
       parse: (line) => parseOperatorLine(line),
@@ -192,6 +199,9 @@ export interface PodLines {
 export class RunningContender {
   readonly spec: ContenderSpec;
   readonly startedAt: number;
+  /** The memory limit it ran under, when its spec asked for one: `512 MiB`, or `none (why)`. */
+  memoryLimit: string | undefined;
+  #removeCgroup: (() => void) | undefined;
   readonly pods = new Map<string, PodLines>();
   syncedAt: number | undefined;
   /** Events the bare reader read up to its bookmark. */
@@ -217,13 +227,29 @@ export class RunningContender {
     this.#apiPort = apiPort;
     this.#podPrefix = podPrefix;
     this.startedAt = nowMs();
-    this.#child = spawn(spec.command, spec.args, {
+    let command = { command: spec.command, args: spec.args };
+    if (spec.memoryLimitBytes !== undefined) {
+      const cgroup = memoryCgroup(
+        `pod-sync-bench-${String(process.pid)}-${String(++cgroups)}`,
+        spec.memoryLimitBytes,
+      );
+      if ('unavailable' in cgroup) this.memoryLimit = `none (${cgroup.unavailable})`;
+      else {
+        command = cgroup.wrap(spec.command, spec.args);
+        this.memoryLimit = `${String(Math.round(spec.memoryLimitBytes / 2 ** 20))} MiB`;
+        this.#removeCgroup = () => {
+          cgroup.remove();
+        };
+      }
+    }
+    this.#child = spawn(command.command, command.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, KUBECONFIG: '', ...spec.env },
     });
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#exit = { code, signal };
+        this.#removeCgroup?.();
         resolve(this.#exit);
       });
     });

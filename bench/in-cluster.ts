@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { quantityBytes } from './cgroup.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -22,10 +23,13 @@ export interface InCluster {
   env: Record<string, string>;
   /** The Deployment's container arguments, with the servers off and the bench's namespace scope. */
   args: string[];
+  /** The container's memory limit (`resources.limits.memory`), in bytes, if it has one. */
+  memoryLimitBytes: number | undefined;
 }
 
 interface Container {
   args?: string[];
+  resources?: { limits?: { memory?: string } };
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
 }
 
@@ -109,5 +113,11 @@ export function setUpInCluster(options: {
     '--service-account-dir',
     options.dir,
   );
-  return { dir: options.dir, env, args };
+  const limit = container.resources?.limits?.memory;
+  return {
+    dir: options.dir,
+    env,
+    args,
+    memoryLimitBytes: limit === undefined ? undefined : quantityBytes(limit),
+  };
 }

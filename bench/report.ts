@@ -100,6 +100,8 @@ export interface Environment {
   /** Load averages sampled before each contender run. */
   loadAverageSamples: number[];
   durationS: number;
+  /** What the in-cluster contender ran under: `512 MiB`, or `none (why)`; absent in older results. */
+  inClusterMemoryLimit?: string;
 }
 
 export interface BenchResult {
@@ -348,6 +350,12 @@ export function markdown(result: BenchResult): string {
     `Command: \`${env.command}\``,
     '',
   );
+  if (env.inClusterMemoryLimit !== undefined)
+    out.push(
+      `The in-cluster contender ran under a memory limit of ${env.inClusterMemoryLimit}: the Deployment's ` +
+        "`resources.limits.memory` as a memory cgroup (bench/cgroup.ts), from which Node sizes V8's heap as in a pod.",
+      '',
+    );
   const contenders = result.contenders;
   if (result.sizes.length > 0) {
     out.push('### Start-up on no pods', '');

@@ -6,7 +6,7 @@
 //   node bench/run.ts [--sizes 1000,10000] [--with-50k] [--with-100k] [--runs 3] [--contenders a,b,c]
 //                     [--large-contenders a,b] [--burst-up-to N] [--deletes-up-to N]
 //                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
-//                     [--operator-node-args '--max-semi-space-size=16']
+//                     [--operator-node-args '--max-semi-space-size=16'] [--bare-reader-as service-account]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -87,6 +87,17 @@ const { values: flags } = parseArgs({
     'update-readme': { type: 'boolean', default: false },
     /** Writes a V8 CPU profile of each pod-sync-operator run into <out>/profiles (open in DevTools). */
     'cpu-prof': { type: 'boolean', default: false },
+    /**
+     * Whose token the bare reader sends: `admin` (system:masters, API Priority and Fairness's exempt
+     * level, as client-go's example and the kubeconfig contender) or `service-account` (the in-cluster
+     * contender's ServiceAccount, whose requests APF queues at workload-low). Experiments only.
+     */
+    'bare-reader-as': { type: 'string', default: 'admin' },
+    /**
+     * `deployment`: the in-cluster contender runs in a memory cgroup of the Deployment's memory limit,
+     * as the kubelet would run it (bench/cgroup.ts); `none`: without a limit.
+     */
+    'in-cluster-memory-limit': { type: 'string', default: 'deployment' },
     /** More Node flags for both pod-sync-operator contenders, space-separated (experiments only). */
     'operator-node-args': { type: 'string', default: '' },
   },
@@ -109,6 +120,13 @@ const burstUpTo = Number(flags['burst-up-to']);
 const deletesUpTo = Number(flags['deletes-up-to']);
 const contenders = flags.contenders.split(',') as ContenderId[];
 const largeContenders = flags['large-contenders'].split(',') as ContenderId[];
+if (!['deployment', 'none'].includes(flags['in-cluster-memory-limit']))
+  throw new Error(`--in-cluster-memory-limit: deployment or none, not ${flags['in-cluster-memory-limit']}`);
+/** The memory limit the in-cluster contender last ran under (RunningContender.memoryLimit). */
+let inClusterMemoryLimit =
+  flags['in-cluster-memory-limit'] === 'none' ? 'none (--in-cluster-memory-limit none)' : undefined;
+if (!['admin', 'service-account'].includes(flags['bare-reader-as']))
+  throw new Error(`--bare-reader-as: admin or service-account, not ${flags['bare-reader-as']}`);
 for (const c of [...contenders, ...largeContenders])
   if (!CONTENDER_IDS.includes(c))
     throw new Error(`unknown contender ${c}; known: ${CONTENDER_IDS.join(', ')}`);
@@ -306,6 +324,7 @@ const mib = (bytes: number): number => bytes / 2 ** 20;
 async function idleRun(spec: ContenderSpec, ctx: RunContext): Promise<IdleFigures> {
   const problems: string[] = [];
   const c = new RunningContender(spec, ctx.apiPort, POD_PREFIX);
+  if (c.memoryLimit !== undefined) inClusterMemoryLimit = c.memoryLimit;
   let heap;
   let stats;
   try {
@@ -340,6 +359,7 @@ async function runOne(spec: ContenderSpec, n: number, run: number, ctx: RunConte
   const before = await ctx.metrics.requestTotals();
   const auditFrom = fileSize(ctx.auditLog);
   const c = new RunningContender(spec, ctx.apiPort, POD_PREFIX);
+  if (c.memoryLimit !== undefined) inClusterMemoryLimit = c.memoryLimit;
   const phaseTimeout = 60_000 + n * 30;
   let cpuInitialS: number | null = null;
   let heap;
@@ -512,6 +532,7 @@ function environment(start: number, startLoad: number[], samples: number[]): Env
     loadAverageEnd: loadavg(),
     loadAverageSamples: samples,
     durationS: (Date.now() - start) / 1000,
+    ...(inClusterMemoryLimit === undefined ? {} : { inClusterMemoryLimit }),
   };
 }
 
@@ -590,8 +611,9 @@ async function main(): Promise<void> {
         goExample,
         inCluster,
         server: cp.server,
-        tokenFile,
+        tokenFile: flags['bare-reader-as'] === 'service-account' ? join(inCluster.dir, 'token') : tokenFile,
         caFile,
+        inClusterMemoryLimit: flags['in-cluster-memory-limit'] === 'deployment',
         operatorNodeArgs: [
           ...flags['operator-node-args'].split(/\s+/).filter(Boolean),
           ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : []),
