@@ -31,6 +31,7 @@ import {
   type ContenderSpec,
 } from './contenders.ts';
 import { controlPlaneFigures, defragmentEtcd } from './control-plane-stats.ts';
+import { quantityBytes } from './cgroup.ts';
 import { setUpInCluster } from './in-cluster.ts';
 import type { LoadRequest, LoadResponse } from './load-worker.ts';
 import type { QueueBenchResult } from './queue-bench.ts';
@@ -95,7 +96,8 @@ const { values: flags } = parseArgs({
     'bare-reader-as': { type: 'string', default: 'admin' },
     /**
      * `deployment`: the in-cluster contender runs in a memory cgroup of the Deployment's memory limit,
-     * as the kubelet would run it (bench/cgroup.ts); `none`: without a limit.
+     * as the kubelet would run it (bench/cgroup.ts); a quantity (`768Mi`): that limit instead, as
+     * docs/sizing.md sets it for more pods; `none`: without a limit.
      */
     'in-cluster-memory-limit': { type: 'string', default: 'deployment' },
     /** More Node flags for both pod-sync-operator contenders, space-separated (experiments only). */
@@ -120,8 +122,10 @@ const burstUpTo = Number(flags['burst-up-to']);
 const deletesUpTo = Number(flags['deletes-up-to']);
 const contenders = flags.contenders.split(',') as ContenderId[];
 const largeContenders = flags['large-contenders'].split(',') as ContenderId[];
-if (!['deployment', 'none'].includes(flags['in-cluster-memory-limit']))
-  throw new Error(`--in-cluster-memory-limit: deployment or none, not ${flags['in-cluster-memory-limit']}`);
+const memoryLimitFlag = flags['in-cluster-memory-limit'];
+const memoryLimitOverride = ['deployment', 'none'].includes(memoryLimitFlag)
+  ? undefined
+  : quantityBytes(memoryLimitFlag);
 /** The memory limit the in-cluster contender last ran under (RunningContender.memoryLimit). */
 let inClusterMemoryLimit =
   flags['in-cluster-memory-limit'] === 'none' ? 'none (--in-cluster-memory-limit none)' : undefined;
@@ -595,13 +599,14 @@ async function main(): Promise<void> {
       pods: { count: 0, ready: true },
     };
     try {
-      const inCluster = setUpInCluster({
+      const deployed = setUpInCluster({
         kubectl: cp.binaries.kubectl,
         kubeconfig: cp.kubeconfigPath,
         server: cp.server,
         ca: cp.ca,
         dir: join(work, 'serviceaccount'),
       });
+      const inCluster = { ...deployed, memoryLimitBytes: memoryLimitOverride ?? deployed.memoryLimitBytes };
       const tokenFile = join(work, 'admin-token');
       const caFile = join(work, 'ca.crt');
       writeFileSync(tokenFile, cp.token, { mode: 0o600 });
@@ -613,7 +618,7 @@ async function main(): Promise<void> {
         server: cp.server,
         tokenFile: flags['bare-reader-as'] === 'service-account' ? join(inCluster.dir, 'token') : tokenFile,
         caFile,
-        inClusterMemoryLimit: flags['in-cluster-memory-limit'] === 'deployment',
+        inClusterMemoryLimit: memoryLimitFlag !== 'none',
         operatorNodeArgs: [
           ...flags['operator-node-args'].split(/\s+/).filter(Boolean),
           ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : []),
