@@ -352,8 +352,9 @@ export function markdown(result: BenchResult): string {
   );
   if (env.inClusterMemoryLimit !== undefined)
     out.push(
-      `The in-cluster contender ran under a memory limit of ${env.inClusterMemoryLimit}: the Deployment's ` +
-        "`resources.limits.memory` as a memory cgroup (bench/cgroup.ts), from which Node sizes V8's heap as in a pod.",
+      `The in-cluster contender ran under a memory limit of ${env.inClusterMemoryLimit}, a memory cgroup ` +
+        "(bench/cgroup.ts; the Deployment's `resources.limits.memory` unless `--in-cluster-memory-limit` " +
+        "says otherwise), from which Node sizes V8's heap as in a pod.",
       '',
     );
   const contenders = result.contenders;
