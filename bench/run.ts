@@ -7,6 +7,7 @@
 //                     [--large-contenders a,b] [--burst-up-to N] [--deletes-up-to N]
 //                     [--skip-queue | --queue-only] [--update-readme] [--cpu-prof]
 //                     [--operator-node-args '--max-semi-space-size=16'] [--bare-reader-as service-account]
+//                     [--in-cluster-memory-limit deployment|768Mi|none]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
