@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { memoryCgroup } from './cgroup.ts';
+import { memoryCgroup, type MemoryCgroup } from './cgroup.ts';
 import type { InCluster } from './in-cluster.ts';
 import { connectionsTo, procStats, type ProcStats } from './proc.ts';
 import { nowMs } from './workload.ts';
@@ -99,8 +99,6 @@ export function contenderSpecs(options: {
   caFile: string;
   /** Node flags for pod-sync-operator only, e.g. --cpu-prof. */
   operatorNodeArgs?: string[];
-  /** Run the in-cluster contender under the Deployment's memory limit (bench/cgroup.ts). */
-  inClusterMemoryLimit?: boolean;
 }): Record<ContenderId, ContenderSpec> {
   const operator = (args: string[]): string[] => [
     ...HEAP_PROBE,
@@ -117,7 +115,9 @@ export function contenderSpecs(options: {
       // the service-account directory and KUBERNETES_SERVICE_HOST/PORT; no kubeconfig anywhere.
       args: operator(options.inCluster.args),
       env: options.inCluster.env,
-      ...(options.inClusterMemoryLimit ? { memoryLimitBytes: options.inCluster.memoryLimitBytes } : {}),
+      ...(options.inCluster.memoryLimitBytes === undefined
+        ? {}
+        : { memoryLimitBytes: options.inCluster.memoryLimitBytes }),
       heapProbe: true,
       controller: true,
       parse: (line) => parseOperatorLine(line),
@@ -201,7 +201,7 @@ export class RunningContender {
   readonly startedAt: number;
   /** The memory limit it ran under, when its spec asked for one: `512 MiB`, or `none (why)`. */
   memoryLimit: string | undefined;
-  #removeCgroup: (() => void) | undefined;
+  #cgroup: MemoryCgroup | undefined;
   readonly pods = new Map<string, PodLines>();
   syncedAt: number | undefined;
   /** Events the bare reader read up to its bookmark. */
@@ -237,9 +237,7 @@ export class RunningContender {
       else {
         command = cgroup.wrap(spec.command, spec.args);
         this.memoryLimit = `${String(Math.round(spec.memoryLimitBytes / 2 ** 20))} MiB`;
-        this.#removeCgroup = () => {
-          cgroup.remove();
-        };
+        this.#cgroup = cgroup;
       }
     }
     this.#child = spawn(command.command, command.args, {
@@ -249,7 +247,7 @@ export class RunningContender {
     this.#exited = new Promise((resolve) => {
       this.#child.once('exit', (code, signal) => {
         this.#exit = { code, signal };
-        this.#removeCgroup?.();
+        this.#cgroup?.remove();
         resolve(this.#exit);
       });
     });

@@ -23,7 +23,7 @@ export interface InCluster {
   env: Record<string, string>;
   /** The Deployment's container arguments, with the servers off and the bench's namespace scope. */
   args: string[];
-  /** The container's memory limit (`resources.limits.memory`), in bytes, if it has one. */
+  /** The container's memory limit (`resources.limits.memory`), in bytes; the contender runs under it. */
   memoryLimitBytes: number | undefined;
 }
 

@@ -607,7 +607,9 @@ async function main(): Promise<void> {
         ca: cp.ca,
         dir: join(work, 'serviceaccount'),
       });
-      const inCluster = { ...deployed, memoryLimitBytes: memoryLimitOverride ?? deployed.memoryLimitBytes };
+      const memoryLimitBytes =
+        memoryLimitFlag === 'none' ? undefined : (memoryLimitOverride ?? deployed.memoryLimitBytes);
+      const inCluster = { ...deployed, memoryLimitBytes };
       const tokenFile = join(work, 'admin-token');
       const caFile = join(work, 'ca.crt');
       writeFileSync(tokenFile, cp.token, { mode: 0o600 });
@@ -619,7 +621,6 @@ async function main(): Promise<void> {
         server: cp.server,
         tokenFile: flags['bare-reader-as'] === 'service-account' ? join(inCluster.dir, 'token') : tokenFile,
         caFile,
-        inClusterMemoryLimit: memoryLimitFlag !== 'none',
         operatorNodeArgs: [
           ...flags['operator-node-args'].split(/\s+/).filter(Boolean),
           ...(flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(flags.out, 'profiles')}`] : []),
